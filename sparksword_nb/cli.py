@@ -1,0 +1,167 @@
+"""`sparksword`: the terminal and CI face of the package.
+
+Every problem with the user's input ends as one line on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import SparkswordError
+
+
+def _human_ms(ms: float | int | None) -> str:
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{int(ms)} ms"
+    if ms < 120_000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms / 60_000:.1f} min"
+
+
+def _human_bytes(n: float | int | None) -> str:
+    if not n:
+        return "0 B"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def _terminal_safe(text: object) -> str:
+    """Strings from a log may hold escape sequences; show them, never let them drive the terminal."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(text))
+
+
+def summary_text(log) -> str:
+    """A short plain-text overview of one loaded application."""
+    app = log.sql("SELECT * FROM applications").fetchone()
+    cols = [d[0] for d in log.sql("SELECT * FROM applications").description]
+    a = dict(zip(cols, app))
+    counts = log.sql(
+        """SELECT (SELECT count(*) FROM jobs), (SELECT count(*) FROM stages),
+                  (SELECT count(*) FROM tasks), (SELECT count(*) FROM executors),
+                  (SELECT count(*) FROM tasks WHERE status = 'FAILED'),
+                  (SELECT count(*) FROM jobs WHERE status = 'FAILED')"""
+    ).fetchone()
+    jobs, stages, tasks, executors, failed_tasks, failed_jobs = counts
+    state = "completed" if a["completed"] else "in progress / never ended"
+    lines = [
+        f"Application  {_terminal_safe(a['name'])}  ({a['app_id']}{' attempt ' + a['attempt_id'] if a['attempt_id'] else ''})",
+        f"Spark        {a['spark_version'] or 'unknown'}   user {_terminal_safe(a['user'])}   {state}",
+        f"Duration     {_human_ms(a['duration_ms'])}",
+        f"Executors    {executors}   jobs {jobs} ({failed_jobs} failed)   stages {stages}   "
+        f"tasks {tasks} ({failed_tasks} failed)",
+    ]
+    top = log.sql(
+        """SELECT stage_id, stage_attempt_id, status, num_tasks, completed_ms - submitted_ms AS wall_ms,
+                  executor_run_time_ms, shuffle_remote_bytes_read + shuffle_local_bytes_read AS shuffle_read,
+                  shuffle_write_bytes, disk_bytes_spilled, name
+           FROM stages WHERE submitted_ms IS NOT NULL
+           ORDER BY wall_ms DESC NULLS LAST, stage_id LIMIT 5"""
+    ).fetchall()
+    if top:
+        lines.append("")
+        lines.append("Longest stages")
+        lines.append(f"  {'stage':>7} {'status':<9} {'tasks':>6} {'wall':>9} {'shuffle read':>13} {'shuffle write':>13} {'spill':>9}  name")
+        for sid, att, status, ntasks, wall, _run, sread, swrite, spill, name in top:
+            label = f"{sid}.{att}"
+            lines.append(
+                f"  {label:>7} {status:<9} {ntasks or 0:>6} {_human_ms(wall):>9} {_human_bytes(sread):>13} "
+                f"{_human_bytes(swrite):>13} {_human_bytes(spill):>9}  {_terminal_safe(name)[:60]}"
+            )
+    for skipped in log.skipped:
+        lines.append(f"note: skipped {_terminal_safe(skipped)}")
+    return "\n".join(lines)
+
+
+def _load(path: str, app: str | None, cache: bool):
+    from .store import Session
+
+    return Session().load(path, app=app, cache=cache)
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    log = _load(args.log, args.app, not args.no_cache)
+    print(summary_text(log))
+    return 0
+
+
+def _cmd_rest(args: argparse.Namespace) -> int:
+    from .rest import answer
+    from .store import Session
+
+    session = Session()
+    target = Path(args.log)
+    if args.app is None and (target.is_dir() and not target.name.startswith("eventlog_v2_")):
+        session.load_all(args.log, cache=not args.no_cache)
+    else:
+        session.load(args.log, app=args.app, cache=not args.no_cache)
+    print(json.dumps(answer(session, args.api_path), indent=2))
+    return 0
+
+
+def _cmd_insights(args: argparse.Namespace) -> int:
+    from .detectors.report import format_insights_text
+
+    log = _load(args.log, args.app, not args.no_cache)
+    found = log.insights()
+    if args.json:
+        print(json.dumps([i.model_dump(mode="json") for i in found], indent=2))
+    else:
+        print(format_insights_text(found))
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_benchmark
+
+    return run_benchmark(copies=args.copies, source=args.source, workdir=args.workdir)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `sparksword` command."""
+    parser = argparse.ArgumentParser(prog="sparksword", description="Understand a Spark application from its event log.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_log(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("log", help="event log: file, eventlog_v2_* directory, history directory or glob")
+        p.add_argument("--app", help="which application, when the path holds several")
+        p.add_argument("--no-cache", action="store_true", help="parse again even if a cached copy exists")
+        return p
+
+    with_log(sub.add_parser("summary", help="overview of an application")).set_defaults(func=_cmd_summary)
+    rest = with_log(sub.add_parser("rest", help="answer a Spark History Server REST path as JSON"))
+    rest.add_argument("api_path", help="e.g. applications/<app-id>/stages")
+    rest.set_defaults(func=_cmd_rest)
+    ins = with_log(sub.add_parser("insights", help="what made the application slow"))
+    ins.add_argument("--json", action="store_true", help="print the insights as JSON")
+    ins.set_defaults(func=_cmd_insights)
+    bench = sub.add_parser("bench", help="measure load speed on a large log built from a bundled one")
+    bench.add_argument("--copies", type=int, default=9, help="how many times to repeat the source log")
+    bench.add_argument("--source", help="uncompressed single-file source log (default: the bundled many_tasks)")
+    bench.add_argument("--workdir", help="where to write the big log (default: a temp dir)")
+    bench.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `sparksword` console command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SparkswordError as err:
+        print(f"sparksword: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Find, decompress and load Spark event logs."""

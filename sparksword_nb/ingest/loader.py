@@ -1,0 +1,336 @@
+"""Load one application's event log into staging tables: decode, parse in one DuckDB pass, derive tables.
+
+The flow for one `AppLog`:
+1. its files become JSON-lines inputs DuckDB can read: plain files are read where they are; compressed
+   ones are decoded (streaming) into one temporary file; a torn last line of an in-progress log is cut off;
+2. `read_json` parses every line at once into `_raw` with the typed columns of `schema.EVENT_COLUMNS`
+   (no Python per event);
+3. the SELECTs of `canonical.CANONICAL_SQL` derive each canonical table's rows into `_stg_<table>`;
+4. the SQL plan trees (a few per query) are flattened into `_stg_sql_plan_nodes` / `_stg_sql_metrics`.
+The caller (the store) moves the staging tables into the session's tables in one transaction.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ..errors import SparkswordError
+from .canonical import CANONICAL_SQL, METRIC_NAMES
+from .codecs import decode_to
+from .schema import read_json_columns_sql
+from .sources import AppLog
+
+# The largest single line we accept (Spark writes multi-MB lines for huge plans and environments).
+MAX_LINE_BYTES = 256 * 1024 * 1024
+_TAIL_PROBE_BYTES = 4 * 1024 * 1024
+
+STAGING_TABLES: tuple[str, ...] = (
+    "applications", "tasks", "stages", "rdds", "stage_accumulables", "task_accumulables", "jobs",
+    "executors", "stage_executor_metrics", "exclusions", "resource_profiles", "misc_processes", "config",
+    "sql_executions", "sql_driver_accum_updates", "sql_adaptive_metrics", "sql_plan_nodes", "sql_metrics",
+)
+
+
+@dataclass
+class LoadReport:
+    """What a load read and what it had to leave out."""
+
+    app_id: str
+    attempt_id: str
+    events: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Inputs:
+    files: list[Path]
+    skipped: list[str]
+    tmpdir: tempfile.TemporaryDirectory | None
+
+
+def _tail_fragment(path: Path) -> tuple[int, bytes]:
+    """The offset and bytes after the last newline of `path` (empty when it ends with a newline)."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        pos = size
+        tail = b""
+        while pos > 0:
+            step = min(_TAIL_PROBE_BYTES, pos)
+            pos -= step
+            f.seek(pos)
+            tail = f.read(step) + tail
+            nl = tail.rfind(b"\n")
+            if nl >= 0:
+                return pos + nl + 1, tail[nl + 1:]
+            if len(tail) > MAX_LINE_BYTES:
+                break
+        return pos, tail
+
+
+def _is_whole_json(fragment: bytes) -> bool:
+    text = fragment.strip()
+    if not text:
+        return True
+    try:
+        json.loads(text)
+        return True
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
+    """JSON-lines files for DuckDB, decoding compressed logs and cutting a torn last line."""
+    skipped: list[str] = []
+    files: list[Path] = list(app_log.files)
+    tmp: tempfile.TemporaryDirectory | None = None
+    decoded: Path | None = None
+    if app_log.codec is not None:
+        tmp = tempfile.TemporaryDirectory(prefix="sparksword-", dir=workdir)
+        decoded = Path(tmp.name) / "events.json"
+        with open(decoded, "wb") as out:
+            for i, part in enumerate(app_log.files):
+                last = i == len(app_log.files) - 1
+                result = decode_to(part, app_log.codec, out, tolerate_torn_tail=last and app_log.in_progress)
+                if result.torn_tail:
+                    skipped.append(f"{part.name}: {result.torn_tail}")
+                # Each rolled file ends with a newline; make sure a missing one cannot glue two events.
+                out.write(b"\n")
+        files = [decoded]
+
+    last_file = files[-1]
+    cut_at, fragment = _tail_fragment(last_file)
+    if fragment.strip() and not _is_whole_json(fragment):
+        where = app_log.files[-1].name
+        if not app_log.in_progress:
+            # A completed log should end with a whole line; still, what is before it is good data.
+            skipped.append(f"{where}: torn last line ({len(fragment)} bytes) in a log marked complete, skipped")
+        else:
+            skipped.append(f"{where}: torn last line of the in-progress log ({len(fragment)} bytes), skipped")
+        if decoded is not None:
+            with open(decoded, "r+b") as f:
+                f.truncate(cut_at)
+        else:
+            tmp = tmp or tempfile.TemporaryDirectory(prefix="sparksword-", dir=workdir)
+            trimmed = Path(tmp.name) / (last_file.name + ".whole")
+            with open(last_file, "rb") as src, open(trimmed, "wb") as dst:
+                remaining = cut_at
+                while remaining > 0:
+                    chunk = src.read(min(remaining, 16 * 1024 * 1024))
+                    if not chunk:
+                        break
+                    dst.write(chunk)
+                    remaining -= len(chunk)
+            files = files[:-1] + [trimmed]
+    return _Inputs(files=files, skipped=skipped, tmpdir=tmp)
+
+
+_DUCK_LINE = re.compile(r'in file "(?P<file>[^"]*)", at byte (?P<byte>\d+) in (?:line|record/value) (?P<line>\d+)')
+
+
+def _explain_parse_error(err: duckdb.Error, app_log: AppLog, inputs: _Inputs) -> SparkswordError:
+    """Turn DuckDB's message into one line that names the user's file and the line."""
+    text = str(err).splitlines()[0]
+    m = _DUCK_LINE.search(text)
+    shown = app_log.files[0] if len(app_log.files) == 1 else app_log.files[0].parent
+    if m:
+        problem = text.split(":")[-1].strip() or "malformed JSON"
+        line = m.group("line")
+        fname = Path(m.group("file"))
+        if app_log.codec is None and fname.name in {p.name for p in app_log.files}:
+            shown = next(p for p in app_log.files if p.name == fname.name)
+        what = f"line {line} is not valid JSON ({problem})"
+        if app_log.codec is not None:
+            what = f"line {line} of the decompressed log is not valid JSON ({problem})"
+        return SparkswordError(what, path=shown)
+    if "maximum_object_size" in text or "object" in text and "too large" in text:
+        return SparkswordError(f"a line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", path=shown)
+    if "UTF-8" in text or "unicode" in text.lower():
+        return SparkswordError("not UTF-8 text (is it an event log, or compressed with an unexpected codec?)", path=shown)
+    return SparkswordError(f"cannot parse as an event log: {text}", path=shown)
+
+
+def _parse_raw(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs) -> int:
+    file_list = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in inputs.files) + "]"
+    sql = (
+        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_json({file_list}, "
+        f"format='newline_delimited', columns={read_json_columns_sql()}, "
+        f"maximum_object_size={MAX_LINE_BYTES}, compression='none')"
+    )
+    try:
+        con.execute(sql)
+    except duckdb.Error as err:
+        raise _explain_parse_error(err, app_log, inputs) from None
+    count, with_event = con.execute("SELECT count(*), count(Event) FROM _raw").fetchone()
+    shown = app_log.files[0] if len(app_log.files) == 1 else app_log.files[0].parent
+    if count == 0:
+        raise SparkswordError("empty: no events in the log", path=shown)
+    if with_event == 0:
+        raise SparkswordError("not a Spark event log: no line has an \"Event\" field", path=shown)
+    if with_event < count:
+        line = con.execute("SELECT min(rowid) + 1 FROM _raw WHERE Event IS NULL").fetchone()[0]
+        raise SparkswordError(f"line {line} is JSON but not a Spark event (no \"Event\" field)", path=shown)
+    first = con.execute(
+        "SELECT count(*) FROM _raw WHERE Event IN ('SparkListenerLogStart', 'SparkListenerApplicationStart', "
+        "'SparkListenerEnvironmentUpdate', 'SparkListenerJobStart', 'SparkListenerTaskEnd')"
+    ).fetchone()[0]
+    if first == 0:
+        raise SparkswordError("not a Spark event log: no Spark listener events found", path=shown)
+    return int(count)
+
+
+def _application_identity(con: duckdb.DuckDBPyConnection, app_log: AppLog) -> tuple[str, str]:
+    row = con.execute(
+        "SELECT \"App ID\", \"App Attempt ID\" FROM _raw WHERE Event = 'SparkListenerApplicationStart' "
+        "ORDER BY rowid LIMIT 1"
+    ).fetchone()
+    app_id = row[0] if row and row[0] else app_log.log_name
+    attempt = row[1] if row and row[1] else ""
+    return app_id, attempt
+
+
+def _stage_applications(con: duckdb.DuckDBPyConnection, app_log: AppLog, params: dict, skipped: list[str]) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _stg_applications AS
+        WITH s AS (SELECT * FROM _raw WHERE Event = 'SparkListenerApplicationStart' ORDER BY rowid LIMIT 1),
+             e AS (SELECT * FROM _raw WHERE Event = 'SparkListenerApplicationEnd' ORDER BY rowid DESC LIMIT 1),
+             v AS (SELECT "Spark Version" AS v FROM _raw WHERE Event = 'SparkListenerLogStart' LIMIT 1)
+        SELECT $app_id AS app_id, $attempt_id AS attempt_id,
+          (SELECT "App Name" FROM s) AS name, (SELECT "User" FROM s) AS "user",
+          (SELECT v FROM v) AS spark_version,
+          (SELECT "Timestamp" FROM s) AS start_ms, (SELECT "Timestamp" FROM e) AS end_ms,
+          (SELECT "Timestamp" FROM e) - (SELECT "Timestamp" FROM s) AS duration_ms,
+          (SELECT count(*) FROM e) > 0 AS has_application_end,
+          NOT $in_progress AS completed,
+          (SELECT "ExitCode" FROM e) AS exit_code,
+          (SELECT "Driver Logs" FROM s) AS driver_logs,
+          (SELECT "Driver Attributes" FROM s) AS driver_attributes,
+          $log_name AS log_name, $source_paths::VARCHAR[] AS source_paths, $codec AS codec,
+          $rolling AS rolling, $skipped::VARCHAR[] AS skipped,
+          (SELECT max(rowid) + 1 FROM _raw) AS events
+        """,
+        {
+            **params,
+            "in_progress": app_log.in_progress,
+            "log_name": app_log.log_name,
+            "source_paths": [str(p) for p in app_log.files],
+            "codec": app_log.codec or "none",
+            "rolling": app_log.rolling,
+            "skipped": skipped,
+        },
+    )
+
+
+def _stage_stages(con: duckdb.DuckDBPyConnection) -> None:
+    sums = ",\n".join(f"sum({m})::BIGINT AS {m}" for m in METRIC_NAMES)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _stg_stages AS
+        WITH agg AS (
+          SELECT stage_id, stage_attempt_id,
+            count(*) FILTER (WHERE status = 'RUNNING') AS num_active_tasks,
+            count(*) FILTER (WHERE status = 'SUCCESS') AS num_complete_tasks,
+            count(*) FILTER (WHERE status = 'FAILED') AS num_failed_tasks,
+            count(*) FILTER (WHERE status = 'KILLED') AS num_killed_tasks,
+            count(DISTINCT "index") FILTER (WHERE status = 'SUCCESS') AS num_completed_indices,
+            min(launch_ms) AS first_task_launched_ms,
+            {sums}
+          FROM _stg_tasks GROUP BY ALL
+        )
+        SELECT b.*, COALESCE(a.num_active_tasks, 0) AS num_active_tasks,
+          COALESCE(a.num_complete_tasks, 0) AS num_complete_tasks,
+          COALESCE(a.num_failed_tasks, 0) AS num_failed_tasks,
+          COALESCE(a.num_killed_tasks, 0) AS num_killed_tasks,
+          COALESCE(a.num_completed_indices, 0) AS num_completed_indices,
+          a.first_task_launched_ms,
+          {", ".join(f"COALESCE(a.{m}, 0) AS {m}" for m in METRIC_NAMES)}
+        FROM _stg_stages_base b
+        LEFT JOIN agg a USING (stage_id, stage_attempt_id)
+        ORDER BY stage_id, stage_attempt_id
+        """
+    )
+    con.execute("DROP TABLE _stg_stages_base")
+
+
+def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict) -> None:
+    """sparkPlanInfo trees -> one row per plan node and per node metric (Python: a few trees per app)."""
+    nodes: list[tuple] = []
+    metrics: list[tuple] = []
+    for execution_id, plan_text in con.execute(
+        "SELECT execution_id, plan_json FROM _stg_sql_executions WHERE plan_json IS NOT NULL ORDER BY execution_id"
+    ).fetchall():
+        try:
+            plan = json.loads(plan_text)
+        except ValueError:
+            continue
+        counter = 0
+        stack: list[tuple[dict, int | None, int]] = [(plan, None, 0)]
+        while stack:
+            node, parent, depth = stack.pop()
+            if not isinstance(node, dict):
+                continue
+            node_id = counter
+            counter += 1
+            nodes.append((
+                execution_id, node_id, parent, depth, node.get("nodeName"), node.get("simpleString"),
+                json.dumps(node.get("metadata") or {}, sort_keys=True),
+            ))
+            for m in node.get("metrics") or []:
+                if isinstance(m, dict):
+                    metrics.append((execution_id, node_id, m.get("accumulatorId"), m.get("name"), m.get("metricType")))
+            children = node.get("children") or []
+            for child in reversed(children):
+                stack.append((child, node_id, depth + 1))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _stg_sql_plan_nodes (app_id VARCHAR, attempt_id VARCHAR, "
+        "execution_id BIGINT, node_id INTEGER, parent_node_id INTEGER, depth INTEGER, node_name VARCHAR, "
+        "simple_string VARCHAR, metadata JSON)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _stg_sql_metrics (app_id VARCHAR, attempt_id VARCHAR, "
+        "execution_id BIGINT, node_id INTEGER, accumulator_id BIGINT, name VARCHAR, metric_type VARCHAR)"
+    )
+    app, attempt = params["app_id"], params["attempt_id"]
+    if nodes:
+        con.executemany(
+            "INSERT INTO _stg_sql_plan_nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(app, attempt, *n) for n in nodes]
+        )
+    if metrics:
+        con.executemany(
+            "INSERT INTO _stg_sql_metrics VALUES (?, ?, ?, ?, ?, ?, ?)", [(app, attempt, *m) for m in metrics]
+        )
+
+
+def stage_app_log(con: duckdb.DuckDBPyConnection, app_log: AppLog, *, workdir: Path | None = None) -> LoadReport:
+    """Parse `app_log` and leave its canonical rows in temp tables `_stg_<name>` on `con`.
+
+    Raises SparkswordError (one line, naming the file) when the log cannot be read.
+    """
+    inputs = _prepare_inputs(app_log, workdir)
+    try:
+        events = _parse_raw(con, app_log, inputs)
+    finally:
+        if inputs.tmpdir is not None:
+            inputs.tmpdir.cleanup()
+    app_id, attempt = _application_identity(con, app_log)
+    params = {"app_id": app_id, "attempt_id": attempt}
+    for name, select in CANONICAL_SQL.items():
+        used = {k: v for k, v in params.items() if f"${k}" in select}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_{name} AS {select}", used)
+    _stage_stages(con)
+    _flatten_plans(con, params)
+    _stage_applications(con, app_log, params, inputs.skipped)
+    con.execute("DROP TABLE _raw")
+    return LoadReport(app_id=app_id, attempt_id=attempt, events=events, skipped=list(inputs.skipped))
+
+
+def default_workdir() -> Path | None:
+    """Where decompressed logs are written while loading (SPARKSWORD_TMPDIR, else the system's)."""
+    value = os.environ.get("SPARKSWORD_TMPDIR")
+    return Path(value) if value else None

@@ -1,0 +1,174 @@
+"""The typed shape in which DuckDB's `read_json` parses event-log lines, in one pass.
+
+Every event is one JSON line; all events share one wide row type whose columns are the union of the
+top-level fields of the events we read. Fields missing from a line (another event type, an older Spark
+version) come out NULL, and unknown fields are skipped, as Spark's own reader does. Where Spark renamed
+a field over the years both spellings are listed, and the loader's SQL takes whichever is present.
+Rarely used or free-form parts (plan trees, stack traces, property maps) stay JSON text, parsed later
+only for the few events that have them.
+"""
+from __future__ import annotations
+
+ACCUMULABLE = (
+    'STRUCT("ID" BIGINT, "Name" VARCHAR, "Update" JSON, "Value" JSON, "Internal" BOOLEAN, '
+    '"Count Failed Values" BOOLEAN, "Metadata" VARCHAR)'
+)
+
+STORAGE_LEVEL = (
+    'STRUCT("Use Disk" BOOLEAN, "Use Memory" BOOLEAN, "Use Off Heap" BOOLEAN, "Use Tachyon" BOOLEAN, '
+    '"Deserialized" BOOLEAN, "Replication" INTEGER)'
+)
+
+RDD_INFO = (
+    f'STRUCT("RDD ID" BIGINT, "Name" VARCHAR, "Scope" VARCHAR, "Callsite" VARCHAR, "Parent IDs" BIGINT[], '
+    f'"Storage Level" {STORAGE_LEVEL}, "Barrier" BOOLEAN, "DeterministicLevel" VARCHAR, '
+    f'"Number of Partitions" BIGINT, "Number of Cached Partitions" BIGINT, "Memory Size" BIGINT, '
+    f'"Disk Size" BIGINT)'
+)
+
+STAGE_INFO = (
+    f'STRUCT("Stage ID" BIGINT, "Stage Attempt ID" BIGINT, "Stage Name" VARCHAR, "Number of Tasks" BIGINT, '
+    f'"RDD Info" {RDD_INFO}[], "Parent IDs" BIGINT[], "Details" VARCHAR, "Submission Time" BIGINT, '
+    f'"Completion Time" BIGINT, "Failure Reason" VARCHAR, "Accumulables" {ACCUMULABLE}[], '
+    f'"Resource Profile Id" BIGINT, "Shuffle Push Enabled" BOOLEAN, "Shuffle Push Mergers Count" BIGINT)'
+)
+
+TASK_INFO = (
+    f'STRUCT("Task ID" BIGINT, "Index" BIGINT, "Attempt" BIGINT, "Partition ID" BIGINT, "Launch Time" BIGINT, '
+    f'"Executor ID" VARCHAR, "Host" VARCHAR, "Locality" VARCHAR, "Speculative" BOOLEAN, '
+    f'"Getting Result Time" BIGINT, "Finish Time" BIGINT, "Failed" BOOLEAN, "Killed" BOOLEAN, '
+    f'"Accumulables" {ACCUMULABLE}[])'
+)
+
+SHUFFLE_PUSH_READ = (
+    'STRUCT("Corrupt Merged Block Chunks" BIGINT, "Merged Fetch Fallback Count" BIGINT, '
+    '"Merged Remote Blocks Fetched" BIGINT, "Merged Local Blocks Fetched" BIGINT, '
+    '"Merged Remote Chunks Fetched" BIGINT, "Merged Local Chunks Fetched" BIGINT, '
+    '"Merged Remote Bytes Read" BIGINT, "Merged Local Bytes Read" BIGINT, "Merged Remote Requests Duration" BIGINT)'
+)
+
+TASK_METRICS = (
+    'STRUCT("Executor Deserialize Time" BIGINT, "Executor Deserialize CPU Time" BIGINT, '
+    '"Executor Run Time" BIGINT, "Executor CPU Time" BIGINT, "Peak Execution Memory" BIGINT, '
+    '"Peak On Heap Execution Memory" BIGINT, "Peak Off Heap Execution Memory" BIGINT, '
+    '"Result Size" BIGINT, "JVM GC Time" BIGINT, "Result Serialization Time" BIGINT, '
+    '"Memory Bytes Spilled" BIGINT, "Disk Bytes Spilled" BIGINT, '
+    '"Shuffle Read Metrics" STRUCT("Remote Blocks Fetched" BIGINT, "Local Blocks Fetched" BIGINT, '
+    '"Fetch Wait Time" BIGINT, "Remote Bytes Read" BIGINT, "Remote Bytes Read To Disk" BIGINT, '
+    '"Local Bytes Read" BIGINT, "Total Records Read" BIGINT, "Remote Requests Duration" BIGINT, '
+    f'"Push Based Shuffle" {SHUFFLE_PUSH_READ}), '
+    '"Shuffle Write Metrics" STRUCT("Shuffle Bytes Written" BIGINT, "Shuffle Write Time" BIGINT, '
+    '"Shuffle Records Written" BIGINT), '
+    '"Input Metrics" STRUCT("Bytes Read" BIGINT, "Records Read" BIGINT), '
+    '"Output Metrics" STRUCT("Bytes Written" BIGINT, "Records Written" BIGINT), '
+    '"Updated Blocks" JSON)'
+)
+
+# ExecutorMetricType.metricToOffset, in Spark's order (the History Server prints them in this order).
+EXECUTOR_METRIC_NAMES: tuple[str, ...] = (
+    "JVMHeapMemory", "JVMOffHeapMemory", "OnHeapExecutionMemory", "OffHeapExecutionMemory",
+    "OnHeapStorageMemory", "OffHeapStorageMemory", "OnHeapUnifiedMemory", "OffHeapUnifiedMemory",
+    "DirectPoolMemory", "MappedPoolMemory", "ProcessTreeJVMVMemory", "ProcessTreeJVMRSSMemory",
+    "ProcessTreePythonVMemory", "ProcessTreePythonRSSMemory", "ProcessTreeOtherVMemory",
+    "ProcessTreeOtherRSSMemory", "MinorGCCount", "MinorGCTime", "MajorGCCount", "MajorGCTime",
+    "TotalGCTime", "ConcurrentGCCount", "ConcurrentGCTime",
+)
+EXECUTOR_METRICS = "STRUCT(" + ", ".join(f'"{n}" BIGINT' for n in EXECUTOR_METRIC_NAMES) + ")"
+
+TASK_END_REASON = (
+    'STRUCT("Reason" VARCHAR, "Class Name" VARCHAR, "Description" VARCHAR, "Full Stack Trace" VARCHAR, '
+    '"Stack Trace" JSON, "Message" VARCHAR, "Kill Reason" VARCHAR, "Executor ID" VARCHAR, '
+    '"Exit Caused By App" BOOLEAN, "Loss Reason" VARCHAR, "Shuffle ID" BIGINT, "Map ID" BIGINT, '
+    '"Map Index" BIGINT, "Reduce ID" BIGINT, "Block Manager Address" JSON, "Job ID" BIGINT, '
+    '"Partition ID" BIGINT, "Attempt Number" BIGINT, "Accumulator Updates" JSON, "Metrics" JSON)'
+)
+
+BLOCK_MANAGER_ID = 'STRUCT("Executor ID" VARCHAR, "Host" VARCHAR, "Port" BIGINT)'
+
+# Column name -> DuckDB type, for read_json(columns=...). Order is irrelevant to DuckDB.
+EVENT_COLUMNS: dict[str, str] = {
+    "Event": "VARCHAR",
+    # SparkListenerLogStart
+    "Spark Version": "VARCHAR",
+    # ApplicationStart / End
+    "App Name": "VARCHAR",
+    "App ID": "VARCHAR",
+    "App Attempt ID": "VARCHAR",
+    "User": "VARCHAR",
+    "Timestamp": "BIGINT",
+    "ExitCode": "BIGINT",
+    "Driver Logs": "JSON",
+    "Driver Attributes": "JSON",
+    # EnvironmentUpdate
+    "JVM Information": "JSON",
+    "Spark Properties": "JSON",
+    "Hadoop Properties": "JSON",
+    "System Properties": "JSON",
+    "Metrics Properties": "JSON",
+    "Classpath Entries": "JSON",
+    # ResourceProfileAdded
+    "Resource Profile Id": "BIGINT",
+    "Executor Resource Requests": "JSON",
+    "Task Resource Requests": "JSON",
+    # Jobs
+    "Job ID": "BIGINT",
+    "Submission Time": "BIGINT",
+    "Completion Time": "BIGINT",
+    "Stage IDs": "BIGINT[]",
+    "Stage Infos": f"{STAGE_INFO}[]",
+    "Properties": "JSON",
+    "Job Result": 'STRUCT("Result" VARCHAR, "Exception" STRUCT("Message" VARCHAR, "Stack Trace" JSON))',
+    # Stages
+    "Stage Info": STAGE_INFO,
+    # Tasks
+    "Stage ID": "BIGINT",
+    "Stage Attempt ID": "BIGINT",
+    "Task Type": "VARCHAR",
+    "Task End Reason": TASK_END_REASON,
+    "Task Info": TASK_INFO,
+    "Task Metrics": TASK_METRICS,
+    "Task Executor Metrics": EXECUTOR_METRICS,
+    # Executors and block managers
+    "Executor ID": "VARCHAR",
+    "Executor Info": (
+        'STRUCT("Host" VARCHAR, "Total Cores" BIGINT, "Log Urls" JSON, "Attributes" JSON, "Resources" JSON, '
+        '"Resource Profile Id" BIGINT, "Registration Time" BIGINT, "Request Time" BIGINT)'
+    ),
+    "Removed Reason": "VARCHAR",
+    "Block Manager ID": BLOCK_MANAGER_ID,
+    "Maximum Memory": "BIGINT",
+    "Maximum Onheap Memory": "BIGINT",
+    "Maximum Offheap Memory": "BIGINT",
+    "Executor Metrics": EXECUTOR_METRICS,
+    "RDD ID": "BIGINT",
+    # Jackson-written events (exclusion, misc processes, SQL): camelCase fields
+    "time": "BIGINT",
+    "executorId": "VARCHAR",
+    "hostId": "VARCHAR",
+    "stageId": "BIGINT",
+    "stageAttemptId": "BIGINT",
+    "taskFailures": "BIGINT",
+    "executorFailures": "BIGINT",
+    "processId": "VARCHAR",
+    "info": "JSON",
+    "executionId": "BIGINT",
+    "rootExecutionId": "BIGINT",
+    "description": "VARCHAR",
+    "details": "VARCHAR",
+    "physicalPlanDescription": "VARCHAR",
+    "sparkPlanInfo": "JSON",
+    "modifiedConfigs": "JSON",
+    "jobTags": "VARCHAR[]",
+    "jobGroupId": "VARCHAR",
+    "errorMessage": "VARCHAR",
+    "accumUpdates": "JSON",
+    "sqlPlanMetrics": "JSON",
+}
+
+
+def read_json_columns_sql() -> str:
+    """The `columns=` argument of read_json as SQL text (a struct literal of name -> type)."""
+    def quote(s: str) -> str:
+        return "'" + s.replace("'", "''") + "'"
+
+    return "{" + ", ".join(f"{quote(k)}: {quote(v)}" for k, v in EVENT_COLUMNS.items()) + "}"

@@ -1,0 +1,307 @@
+"""The session store: one DuckDB connection holding the canonical tables of several applications.
+
+`Session.load()` stages an application's rows (see `ingest.loader`), then moves them into the session's
+tables in one transaction, so a failed load leaves earlier applications untouched. `EventLog` is the
+handle on one application: SQL and DataFrames over its rows only, and History Server REST answers.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+
+from . import __version__
+from .errors import SparkswordError
+from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, stage_app_log
+from .ingest.sources import AppLog, discover
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+# Bump when the tables' shape changes, so old cache files are not reused.
+CACHE_FORMAT = 1
+
+# Views over the canonical tables that every panel needs.
+_VIEWS = {
+    "stage_task_quantiles": """
+        SELECT app_id, attempt_id, stage_id, stage_attempt_id, count(*) AS successful_tasks,
+          quantile_disc(duration_ms, [0.0, 0.25, 0.5, 0.75, 1.0]) AS duration_ms_q,
+          quantile_disc(executor_run_time_ms, [0.0, 0.25, 0.5, 0.75, 1.0]) AS run_time_ms_q,
+          quantile_disc(shuffle_remote_bytes_read + shuffle_local_bytes_read, [0.0, 0.25, 0.5, 0.75, 1.0])
+            AS shuffle_read_bytes_q,
+          quantile_disc(input_bytes, [0.0, 0.25, 0.5, 0.75, 1.0]) AS input_bytes_q,
+          quantile_disc(shuffle_write_bytes, [0.0, 0.25, 0.5, 0.75, 1.0]) AS shuffle_write_bytes_q,
+          quantile_disc(memory_bytes_spilled, [0.0, 0.25, 0.5, 0.75, 1.0]) AS memory_spill_bytes_q,
+          quantile_disc(disk_bytes_spilled, [0.0, 0.25, 0.5, 0.75, 1.0]) AS disk_spill_bytes_q,
+          quantile_disc(jvm_gc_time_ms, [0.0, 0.25, 0.5, 0.75, 1.0]) AS gc_time_ms_q
+        FROM tasks WHERE status = 'SUCCESS' GROUP BY ALL""",
+    "shuffle_edges": """
+        SELECT c.app_id, c.attempt_id, p.parent_id AS parent_stage_id, c.stage_id AS child_stage_id,
+          (SELECT max(s.shuffle_write_bytes) FROM stages s WHERE s.app_id = c.app_id
+             AND s.attempt_id = c.attempt_id AND s.stage_id = p.parent_id) AS shuffle_write_bytes,
+          max(c.shuffle_remote_bytes_read + c.shuffle_local_bytes_read) AS shuffle_read_bytes
+        FROM stages c, unnest(c.parent_ids) AS p(parent_id) GROUP BY ALL""",
+    "executor_timeline": """
+        SELECT app_id, attempt_id, executor_id, host, cores, added_ms, removed_ms, removed_reason,
+          (SELECT count(*) FROM tasks t WHERE t.app_id = e.app_id AND t.attempt_id = e.attempt_id
+             AND t.executor_id = e.executor_id) AS tasks
+        FROM executors e""",
+}
+
+CANONICAL_TABLES: tuple[str, ...] = STAGING_TABLES
+VIEWS: tuple[str, ...] = tuple(_VIEWS)
+
+
+def cache_dir() -> Path:
+    """Where parsed logs are kept (SPARKSWORD_CACHE_DIR, else the user's cache directory)."""
+    value = os.environ.get("SPARKSWORD_CACHE_DIR")
+    if value:
+        return Path(value)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("sparksword_nb"))
+
+
+def _cache_file(app_log: AppLog) -> Path:
+    key = repr((CACHE_FORMAT, __version__, app_log.fingerprint())).encode()
+    return cache_dir() / f"{hashlib.sha256(key).hexdigest()[:32]}.duckdb"
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Session:
+    """One DuckDB connection (in memory, or a database file) holding any number of applications."""
+
+    def __init__(self, database: str | Path = ":memory:") -> None:
+        self.con = duckdb.connect(str(database))
+        self._logs: dict[tuple[str, str], EventLog] = {}
+        self._schema_counter = 0
+
+    # ---- loading -------------------------------------------------------------------------------
+    def load(self, path: str | Path, *, app: str | None = None, cache: bool = True) -> EventLog:
+        """Load one application from `path` (a file, rolling dir, history dir or glob).
+
+        Where `path` holds several applications, `app` names which (its log name or app id).
+        """
+        logs = discover(path)
+        if len(logs) > 1 or app is not None:
+            logs = [_pick(logs, app, path)]
+        return self._load_one(logs[0], cache=cache)
+
+    def load_all(self, path: str | Path, *, cache: bool = True) -> list[EventLog]:
+        """Load every application found under `path`, side by side in this session."""
+        return [self._load_one(log, cache=cache) for log in discover(path)]
+
+    def _load_one(self, app_log: AppLog, *, cache: bool) -> EventLog:
+        from tqdm.auto import tqdm
+
+        with tqdm(total=3, desc=f"sparksword: {app_log.log_name}", unit="step", delay=1.0, leave=False) as bar:
+            report = self._stage_from_cache(app_log) if cache else None
+            bar.update(1)
+            if report is None:
+                report = stage_app_log(self.con, app_log, workdir=default_workdir())
+                if cache:
+                    self._write_cache(app_log)
+            bar.update(1)
+            self._commit_staged(report)
+            bar.update(1)
+        log = self._logs.get((report.app_id, report.attempt_id))
+        if log is None:
+            log = EventLog(self, report.app_id, report.attempt_id)
+            self._logs[(report.app_id, report.attempt_id)] = log
+        log.report = report
+        return log
+
+    def _stage_from_cache(self, app_log: AppLog) -> LoadReport | None:
+        path = _cache_file(app_log)
+        if not path.exists():
+            return None
+        try:
+            self.con.execute(f"ATTACH {_quote_literal(str(path))} AS _cache (READ_ONLY)")
+        except duckdb.Error:
+            return None
+        try:
+            for name in STAGING_TABLES:
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_{name} AS SELECT * FROM _cache.{name}")
+            app_id, attempt, events, skipped = self.con.execute(
+                "SELECT app_id, attempt_id, events, skipped FROM _stg_applications"
+            ).fetchone()
+        except duckdb.Error:
+            return None
+        finally:
+            self.con.execute("DETACH _cache")
+        return LoadReport(app_id=app_id, attempt_id=attempt, events=int(events), skipped=list(skipped or []))
+
+    def _write_cache(self, app_log: AppLog) -> None:
+        path = _cache_file(app_log)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            self.con.execute(f"ATTACH {_quote_literal(str(tmp))} AS _cache_w")
+            try:
+                for name in STAGING_TABLES:
+                    self.con.execute(f"CREATE TABLE _cache_w.{name} AS SELECT * FROM _stg_{name}")
+            finally:
+                self.con.execute("DETACH _cache_w")
+            os.replace(tmp, path)
+        except (OSError, duckdb.Error):
+            # The cache only saves time; a read-only or full disk must not fail the load.
+            tmp.unlink(missing_ok=True)
+
+    def _commit_staged(self, report: LoadReport) -> None:
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name in STAGING_TABLES:
+                con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} AS SELECT * FROM _stg_{name} WHERE false")
+                con.execute(
+                    f"DELETE FROM main.{name} WHERE app_id = ? AND attempt_id = ?", [report.app_id, report.attempt_id]
+                )
+                con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM _stg_{name}")
+            for name, body in _VIEWS.items():
+                con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {body}")
+            con.execute("COMMIT")
+        except duckdb.Error as err:
+            con.execute("ROLLBACK")
+            raise SparkswordError(f"could not store the application: {str(err).splitlines()[0]}") from None
+        finally:
+            for name in STAGING_TABLES:
+                con.execute(f"DROP TABLE IF EXISTS _stg_{name}")
+
+    # ---- what is loaded ------------------------------------------------------------------------
+    @property
+    def logs(self) -> list[EventLog]:
+        """The applications loaded in this session, in load order."""
+        return list(self._logs.values())
+
+    def applications(self) -> pd.DataFrame:
+        """One row per loaded application attempt."""
+        if not self._logs:
+            return pd.DataFrame()
+        return self.con.sql("SELECT * FROM main.applications ORDER BY app_id, attempt_id").df()
+
+    def _new_schema_name(self) -> str:
+        self._schema_counter += 1
+        return f"app_{self._schema_counter}"
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.con.close()
+
+
+def _pick(logs: list[AppLog], app: str | None, path: str | Path) -> AppLog:
+    names = sorted(log.log_name for log in logs)
+    if app is None:
+        raise SparkswordError(
+            f"holds {len(logs)} applications; choose one with app=...: {', '.join(names)}", path=path
+        )
+    exact = [log for log in logs if log.log_name == app]
+    if exact:
+        return exact[0]
+    attempts = [log for log in logs if log.log_name.startswith(app + "_")]
+    if len(attempts) == 1:
+        return attempts[0]
+    if attempts:
+        raise SparkswordError(
+            f"application {app} has several attempts; choose one: {', '.join(a.log_name for a in attempts)}",
+            path=path,
+        )
+    raise SparkswordError(f"no application {app!r} here; found: {', '.join(names)}", path=path)
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class EventLog:
+    """One loaded application attempt: its tables, SQL over them, and History Server answers."""
+
+    def __init__(self, session: Session, app_id: str, attempt_id: str) -> None:
+        self.session = session
+        self.app_id = app_id
+        self.attempt_id = attempt_id
+        self.report: LoadReport | None = None
+        self._schema: str | None = None
+
+    def __repr__(self) -> str:
+        attempt = f", attempt={self.attempt_id!r}" if self.attempt_id else ""
+        return f"EventLog(app_id={self.app_id!r}{attempt})"
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self.session.con
+
+    def _app_schema(self) -> str:
+        """A schema of views over the session tables filtered to this application."""
+        if self._schema is None:
+            schema = self.session._new_schema_name()
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            where = f"app_id = {_quote_literal(self.app_id)} AND attempt_id = {_quote_literal(self.attempt_id)}"
+            for name in (*CANONICAL_TABLES, *VIEWS):
+                self.con.execute(f"CREATE OR REPLACE VIEW {schema}.{name} AS SELECT * FROM main.{name} WHERE {where}")
+            self._schema = schema
+        return self._schema
+
+    def sql(self, query: str, params: Iterable[Any] | dict | None = None) -> duckdb.DuckDBPyRelation:
+        """Run SQL in which the canonical table names (tasks, stages, ...) hold this application's rows only."""
+        schema = self._app_schema()
+        self.con.execute(f"SET search_path = '{schema},main'")
+        try:
+            return self.con.sql(query, params=params)
+        except duckdb.Error as err:
+            raise SparkswordError(f"SQL error: {str(err).splitlines()[0]}") from None
+        finally:
+            self.con.execute("SET search_path = 'main'")
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A canonical table or view of this application as a pandas DataFrame."""
+        if name not in CANONICAL_TABLES and name not in VIEWS:
+            raise SparkswordError(f"no table {name!r}; tables: {', '.join((*CANONICAL_TABLES, *VIEWS))}")
+        return self.sql(f"SELECT * FROM {name}").df()
+
+    @property
+    def skipped(self) -> list[str]:
+        """What the load had to leave out (e.g. a torn last line of an in-progress log)."""
+        return list(self.report.skipped) if self.report else []
+
+    def insights(self, *, as_frame: bool = False) -> Any:
+        """What made this application slow: `Insight`s sorted by impact (or a DataFrame with as_frame=True)."""
+        from .detectors import run_detectors
+
+        found = run_detectors(self)
+        if as_frame:
+            return pd.DataFrame([i.model_dump() for i in found])
+        return found
+
+    def rest(self, api_path: str) -> Any:
+        """Answer a Spark History Server REST path (`applications/{id}/stages`, ...) as its JSON value."""
+        from .rest import answer
+
+        return answer(self, api_path)
+
+
+_default_session: Session | None = None
+
+
+def default_session() -> Session:
+    """The process-wide session `load()` uses when no session is given."""
+    global _default_session
+    if _default_session is None:
+        _default_session = Session()
+    return _default_session
+
+
+def load(path: str | Path, *, app: str | None = None, session: Session | None = None, cache: bool = True) -> EventLog:
+    """Load a Spark event log (file, rolling directory, history directory or glob) into DuckDB.
+
+    Returns the `EventLog` of the chosen application. With several applications under `path`,
+    `app` names which one; otherwise a SparkswordError lists them.
+    """
+    return (session or default_session()).load(path, app=app, cache=cache)

@@ -1,0 +1,201 @@
+"""Loading every kind of real event log into the canonical tables."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import sparksword_nb as ss
+from sparksword_nb import SparkswordError
+from sparksword_nb.store import CANONICAL_TABLES, VIEWS
+
+from .conftest import SPARK43, SPARK_TESTS, spark43_answers, spark43_cases, spark43_log_path
+
+
+@pytest.mark.parametrize("case", spark43_cases())
+def test_spark43_log_loads_with_the_history_servers_ids_and_counts(case, spark43_session):
+    log = spark43_session(case)
+    answers = spark43_answers(case)
+    assert log.app_id == answers["application.json"]["id"]
+    ours = {(s, a) for s, a in log.sql("SELECT stage_id, stage_attempt_id FROM stages").fetchall()}
+    theirs = {(s["stageId"], s["attemptId"]) for s in answers["stages.json"]}
+    assert ours == theirs
+    # every task attempt the History Server lists, we have, in the same stage attempt
+    for name, tasks in answers.items():
+        if not name.startswith("taskList_"):
+            continue
+        stage, attempt = (int(x) for x in name.removesuffix(".json").split("_")[1:])
+        got = log.sql(
+            "SELECT task_id FROM tasks WHERE stage_id = ? AND stage_attempt_id = ? ORDER BY task_id", [stage, attempt]
+        ).fetchall()
+        assert [t[0] for t in got] == sorted(t["taskId"] for t in tasks), name
+
+
+def test_every_spark_suite_log_loads_side_by_side(spark_tests_session):
+    apps = spark_tests_session.applications()
+    # 18 files; two apps have two attempts each
+    assert len(apps) == 18
+    assert apps["app_id"].nunique() == 16
+    attempts = apps[apps["app_id"] == "local-1426533911241"]["attempt_id"].tolist()
+    assert sorted(attempts) == ["1", "2"]
+
+
+def test_old_field_names_are_read(spark_tests_session):
+    """Spark 1.x writes no 'Local Bytes Read' / 'Total Records Read' and names stages without parents."""
+    log = next(lg for lg in spark_tests_session.logs if lg.app_id == "local-1430917381534")
+    read, blocks = log.sql(
+        "SELECT sum(shuffle_remote_bytes_read + shuffle_local_bytes_read), sum(shuffle_local_blocks_fetched) "
+        "FROM tasks WHERE stage_id = 1"
+    ).fetchone()
+    raw = [json.loads(line) for line in (SPARK_TESTS / "logs" / "local-1430917381534").read_text().splitlines()]
+    expected_read = sum(
+        e["Task Metrics"]["Shuffle Read Metrics"].get("Remote Bytes Read", 0)
+        + e["Task Metrics"]["Shuffle Read Metrics"].get("Local Bytes Read", 0)
+        for e in raw
+        if e["Event"] == "SparkListenerTaskEnd" and e["Stage ID"] == 1 and "Shuffle Read Metrics" in e["Task Metrics"]
+    )
+    assert read == expected_read > 0
+    assert blocks > 0
+
+
+def test_in_progress_rolling_zstd_with_torn_end_loads_and_says_what_it_skipped():
+    log = ss.Session().load(spark43_log_path("crashed_driver"), cache=False)
+    assert log.skipped, "the torn end of the crashed driver's log should be reported"
+    app = log.table("applications").iloc[0]
+    assert not app["completed"]
+    assert log.sql("SELECT count(*) FROM tasks WHERE status = 'SUCCESS'").fetchone()[0] == 49
+
+
+def test_plain_in_progress_file_with_torn_last_line(tmp_path):
+    source = next((SPARK43 / "inprogress").glob("*.inprogress"))
+    data = source.read_bytes()
+    lines = data.splitlines(keepends=True)
+    torn = tmp_path / source.name
+    torn.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    log = ss.Session().load(torn, cache=False)
+    assert any("torn last line" in s for s in log.skipped)
+    assert log.report.events == len(lines) - 1
+
+
+def test_broken_line_in_the_middle_is_an_error_naming_file_and_line(tmp_path):
+    source = SPARK_TESTS / "logs" / "local-1422981780767"
+    lines = source.read_bytes().splitlines(keepends=True)
+    lines[10] = lines[10][:40] + b"\n"
+    broken = tmp_path / "local-1422981780767"
+    broken.write_bytes(b"".join(lines))
+    with pytest.raises(SparkswordError) as info:
+        ss.Session().load(broken, cache=False)
+    message = str(info.value)
+    assert str(broken) in message and "line 11" in message
+    assert "\n" not in message
+
+
+def test_history_dir_asks_which_app_and_lists_them():
+    with pytest.raises(SparkswordError) as info:
+        ss.Session().load(SPARK_TESTS / "logs", cache=False)
+    assert "local-1422981780767" in str(info.value) and "app=" in str(info.value)
+    log = ss.Session().load(SPARK_TESTS / "logs", app="local-1422981780767", cache=False)
+    assert log.app_id == "local-1422981780767"
+
+
+def test_glob_of_several_logs(tmp_path):
+    log = ss.Session().load(str(SPARK_TESTS / "logs" / "local-14229817*"), app="local-1422981780767", cache=False)
+    assert log.app_id == "local-1422981780767"
+
+
+def test_sql_and_tables_see_only_their_own_application():
+    session = ss.Session()
+    a = session.load(SPARK_TESTS / "logs" / "local-1422981780767", cache=False)
+    b = session.load(SPARK_TESTS / "logs" / "local-1430917381534", cache=False)
+    assert a.sql("SELECT DISTINCT app_id FROM tasks").fetchall() == [("local-1422981780767",)]
+    assert b.table("stages")["app_id"].unique().tolist() == ["local-1430917381534"]
+    total = session.con.sql("SELECT count(*) FROM tasks").fetchone()[0]
+    assert total == a.sql("SELECT count(*) FROM tasks").fetchone()[0] + b.sql("SELECT count(*) FROM tasks").fetchone()[0]
+    for name in (*CANONICAL_TABLES, *VIEWS):
+        a.table(name)  # every table and view answers
+
+
+def test_a_failed_load_leaves_earlier_applications_intact(tmp_path):
+    session = ss.Session()
+    good = session.load(SPARK_TESTS / "logs" / "local-1422981780767", cache=False)
+    before = good.table("tasks")
+    bad = tmp_path / "not-a-log.json"
+    bad.write_text('{"hello": "world"}\n')
+    with pytest.raises(SparkswordError):
+        session.load(bad, cache=False)
+    assert good.table("tasks").equals(before)
+    assert len(session.applications()) == 1
+
+
+def test_reloading_the_same_log_replaces_its_rows():
+    session = ss.Session()
+    first = session.load(SPARK_TESTS / "logs" / "local-1422981780767", cache=False)
+    n = first.sql("SELECT count(*) FROM tasks").fetchone()[0]
+    session.load(SPARK_TESTS / "logs" / "local-1422981780767", cache=False)
+    assert first.sql("SELECT count(*) FROM tasks").fetchone()[0] == n
+
+
+def test_cache_skips_parsing_and_a_changed_file_is_read_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARKSWORD_CACHE_DIR", str(tmp_path / "cache"))
+    log_dir = tmp_path / "logs"
+    shutil.copytree(spark43_log_path("skewed_join"), log_dir / spark43_log_path("skewed_join").name)
+    path = log_dir / spark43_log_path("skewed_join").name
+    first = ss.Session().load(path)
+    expected = first.table("tasks")
+
+    import sparksword_nb.store as store
+
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("parsed again although the cache is valid")
+
+    monkeypatch.setattr(store, "stage_app_log", must_not_parse)
+    again = ss.Session().load(path)
+    assert again.table("tasks").equals(expected)
+
+    events = next(path.glob("events_*"))
+    os.utime(events, ns=(events.stat().st_atime_ns, events.stat().st_mtime_ns + 10_000_000_000))
+    with pytest.raises(AssertionError, match="parsed again"):
+        ss.Session().load(path)
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "empty"),
+        (b"   \n\n  \n", "empty"),
+        (b'{"hello": "world"}\n', "not a Spark event log"),
+        (b"a,b,c\n1,2,3\n", "line 1"),
+        (b'[{"Event": "SparkListenerLogStart"}]\n', "not a Spark event log"),
+    ],
+)
+def test_input_that_is_not_an_event_log_gives_one_line(tmp_path, content, expected):
+    bad = tmp_path / "app-1"
+    bad.write_bytes(content)
+    with pytest.raises(SparkswordError) as info:
+        ss.Session().load(bad, cache=False)
+    assert expected in str(info.value) and str(bad) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_non_utf8_bytes_give_one_line(tmp_path):
+    source = SPARK_TESTS / "logs" / "local-1422981780767"
+    data = source.read_bytes().replace(b'"App Name":"Spark shell"', b'"App Name":"Spark \xff\xfe shell"')
+    bad = tmp_path / "local-1422981780767"
+    bad.write_bytes(data)
+    try:
+        log = ss.Session().load(bad, cache=False)
+    except SparkswordError as err:
+        assert str(bad) in str(err) and "\n" not in str(err)
+    else:  # DuckDB may replace invalid bytes; then the rest of the log must be intact
+        assert log.sql("SELECT count(*) FROM tasks").fetchone()[0] == 32
+
+
+def test_missing_path_and_empty_dir(tmp_path):
+    with pytest.raises(SparkswordError, match="no such file"):
+        ss.Session().load(tmp_path / "nope", cache=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SparkswordError, match="no Spark event logs"):
+        ss.Session().load(tmp_path / "empty", cache=False)
