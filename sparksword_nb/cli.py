@@ -41,7 +41,7 @@ def _terminal_safe(text: object) -> str:
 
 def summary_text(log) -> str:
     """A short plain-text overview of one loaded application."""
-    app = log.sql("SELECT * FROM applications").fetchone()
+    app = log.sql("SELECT * FROM applications").fetchall()[0]
     cols = [d[0] for d in log.sql("SELECT * FROM applications").description]
     a = dict(zip(cols, app))
     counts = log.sql(
@@ -49,7 +49,7 @@ def summary_text(log) -> str:
                   (SELECT count(*) FROM tasks), (SELECT count(*) FROM executors),
                   (SELECT count(*) FROM tasks WHERE status = 'FAILED'),
                   (SELECT count(*) FROM jobs WHERE status = 'FAILED')"""
-    ).fetchone()
+    ).fetchall()[0]
     jobs, stages, tasks, executors, failed_tasks, failed_jobs = counts
     state = "completed" if a["completed"] else "in progress / never ended"
     lines = [

@@ -132,7 +132,7 @@ class Session:
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_{name} AS SELECT * FROM _cache.{name}")
             app_id, attempt, events, skipped = self.con.execute(
                 "SELECT app_id, attempt_id, events, skipped FROM _stg_applications"
-            ).fetchone()
+            ).fetchall()[0]
         except duckdb.Error:
             return None
         finally:
@@ -228,7 +228,7 @@ class EventLog:
         self.app_id = app_id
         self.attempt_id = attempt_id
         self.report: LoadReport | None = None
-        self._schema: str | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
 
     def __repr__(self) -> str:
         attempt = f", attempt={self.attempt_id!r}" if self.attempt_id else ""
@@ -236,29 +236,31 @@ class EventLog:
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        return self.session.con
+        """A cursor of the session's database whose search path shows this application's rows only.
 
-    def _app_schema(self) -> str:
-        """A schema of views over the session tables filtered to this application."""
-        if self._schema is None:
+        search_path is per connection, so each EventLog keeps its own cursor: relations it returns stay
+        bound to this application even when they run after another application's query.
+        """
+        if self._con is None:
             schema = self.session._new_schema_name()
-            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            session_con = self.session.con
+            session_con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             where = f"app_id = {_quote_literal(self.app_id)} AND attempt_id = {_quote_literal(self.attempt_id)}"
             for name in (*CANONICAL_TABLES, *VIEWS):
-                self.con.execute(f"CREATE OR REPLACE VIEW {schema}.{name} AS SELECT * FROM main.{name} WHERE {where}")
-            self._schema = schema
-        return self._schema
+                session_con.execute(
+                    f"CREATE OR REPLACE VIEW {schema}.{name} AS SELECT * FROM main.{name} WHERE {where}"
+                )
+            cursor = session_con.cursor()
+            cursor.execute(f"SET search_path = '{schema},main'")
+            self._con = cursor
+        return self._con
 
     def sql(self, query: str, params: Iterable[Any] | dict | None = None) -> duckdb.DuckDBPyRelation:
         """Run SQL in which the canonical table names (tasks, stages, ...) hold this application's rows only."""
-        schema = self._app_schema()
-        self.con.execute(f"SET search_path = '{schema},main'")
         try:
             return self.con.sql(query, params=params)
         except duckdb.Error as err:
             raise SparkswordError(f"SQL error: {str(err).splitlines()[0]}") from None
-        finally:
-            self.con.execute("SET search_path = 'main'")
 
     def table(self, name: str) -> pd.DataFrame:
         """A canonical table or view of this application as a pandas DataFrame."""

@@ -12,7 +12,7 @@ import sparksword_nb as ss
 from sparksword_nb import SparkswordError
 from sparksword_nb.store import CANONICAL_TABLES, VIEWS
 
-from .conftest import SPARK43, SPARK_TESTS, spark43_answers, spark43_cases, spark43_log_path
+from conftest import SPARK43, SPARK_TESTS, spark43_answers, spark43_cases, spark43_log_path
 
 
 @pytest.mark.parametrize("case", spark43_cases())
@@ -49,7 +49,7 @@ def test_old_field_names_are_read(spark_tests_session):
     read, blocks = log.sql(
         "SELECT sum(shuffle_remote_bytes_read + shuffle_local_bytes_read), sum(shuffle_local_blocks_fetched) "
         "FROM tasks WHERE stage_id = 1"
-    ).fetchone()
+    ).fetchall()[0]
     raw = [json.loads(line) for line in (SPARK_TESTS / "logs" / "local-1430917381534").read_text().splitlines()]
     expected_read = sum(
         e["Task Metrics"]["Shuffle Read Metrics"].get("Remote Bytes Read", 0)
@@ -66,7 +66,7 @@ def test_in_progress_rolling_zstd_with_torn_end_loads_and_says_what_it_skipped()
     assert log.skipped, "the torn end of the crashed driver's log should be reported"
     app = log.table("applications").iloc[0]
     assert not app["completed"]
-    assert log.sql("SELECT count(*) FROM tasks WHERE status = 'SUCCESS'").fetchone()[0] == 49
+    assert log.sql("SELECT count(*) FROM tasks WHERE status = 'SUCCESS'").fetchall()[0][0] == 49
 
 
 def test_plain_in_progress_file_with_torn_last_line(tmp_path):
@@ -112,8 +112,8 @@ def test_sql_and_tables_see_only_their_own_application():
     b = session.load(SPARK_TESTS / "logs" / "local-1430917381534", cache=False)
     assert a.sql("SELECT DISTINCT app_id FROM tasks").fetchall() == [("local-1422981780767",)]
     assert b.table("stages")["app_id"].unique().tolist() == ["local-1430917381534"]
-    total = session.con.sql("SELECT count(*) FROM tasks").fetchone()[0]
-    assert total == a.sql("SELECT count(*) FROM tasks").fetchone()[0] + b.sql("SELECT count(*) FROM tasks").fetchone()[0]
+    total = session.con.sql("SELECT count(*) FROM tasks").fetchall()[0][0]
+    assert total == a.sql("SELECT count(*) FROM tasks").fetchall()[0][0] + b.sql("SELECT count(*) FROM tasks").fetchall()[0][0]
     for name in (*CANONICAL_TABLES, *VIEWS):
         a.table(name)  # every table and view answers
 
@@ -133,9 +133,9 @@ def test_a_failed_load_leaves_earlier_applications_intact(tmp_path):
 def test_reloading_the_same_log_replaces_its_rows():
     session = ss.Session()
     first = session.load(SPARK_TESTS / "logs" / "local-1422981780767", cache=False)
-    n = first.sql("SELECT count(*) FROM tasks").fetchone()[0]
+    n = first.sql("SELECT count(*) FROM tasks").fetchall()[0][0]
     session.load(SPARK_TESTS / "logs" / "local-1422981780767", cache=False)
-    assert first.sql("SELECT count(*) FROM tasks").fetchone()[0] == n
+    assert first.sql("SELECT count(*) FROM tasks").fetchall()[0][0] == n
 
 
 def test_cache_skips_parsing_and_a_changed_file_is_read_again(tmp_path, monkeypatch):
@@ -190,7 +190,7 @@ def test_non_utf8_bytes_give_one_line(tmp_path):
     except SparkswordError as err:
         assert str(bad) in str(err) and "\n" not in str(err)
     else:  # DuckDB may replace invalid bytes; then the rest of the log must be intact
-        assert log.sql("SELECT count(*) FROM tasks").fetchone()[0] == 32
+        assert log.sql("SELECT count(*) FROM tasks").fetchall()[0][0] == 32
 
 
 def test_missing_path_and_empty_dir(tmp_path):

@@ -68,14 +68,18 @@ def _executor_metrics_struct(col: str) -> str:
     return "struct_pack(" + ", ".join(f'"{n}" := {col}."{n}"' for n in EXECUTOR_METRIC_NAMES) + ")"
 
 
+# `{dedupe}` is filled in by the loader: a QUALIFY clause only when a task id really repeats (a log
+# with duplicated events), because ranking 200k wide rows costs seconds and real logs never need it.
 _TASKS = f"""
 WITH ends AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerTaskEnd'
-  QUALIFY row_number() OVER (PARTITION BY "Task Info"."Task ID" ORDER BY rowid DESC) = 1
+  SELECT rowid AS ord, "Stage ID", "Stage Attempt ID", "Task Type", "Task End Reason", "Task Info",
+         "Task Metrics", "Task Executor Metrics"
+  FROM _raw WHERE Event = 'SparkListenerTaskEnd'
+  {{dedupe}}
 ),
 starts AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerTaskStart'
-  QUALIFY row_number() OVER (PARTITION BY "Task Info"."Task ID" ORDER BY rowid DESC) = 1
+  SELECT rowid AS ord, "Stage ID", "Stage Attempt ID", "Task Info" FROM _raw WHERE Event = 'SparkListenerTaskStart'
+  {{dedupe}}
 )
 SELECT
   $app_id AS app_id, $attempt_id AS attempt_id,
@@ -100,8 +104,9 @@ SELECT
   {_task_metric_select()},
   CASE WHEN e."Task Executor Metrics" IS NULL THEN NULL
        ELSE {_executor_metrics_struct('e."Task Executor Metrics"')} END AS executor_metrics,
-  e.ord AS event_ord
+  e.ord AS event_ord, st.ord AS start_ord
 FROM ends e
+LEFT JOIN (SELECT ord, "Task Info"."Task ID" AS task_id FROM starts) st ON st.task_id = e."Task Info"."Task ID"
 UNION ALL BY NAME
 SELECT
   $app_id AS app_id, $attempt_id AS attempt_id,
@@ -114,10 +119,11 @@ SELECT
   s."Task Info"."Executor ID" AS executor_id, s."Task Info"."Host" AS host,
   s."Task Info"."Locality" AS locality, COALESCE(s."Task Info"."Speculative", false) AS speculative,
   'RUNNING' AS status, NULL AS task_type, NULL AS end_reason, NULL AS end_reason_detail,
-  false AS has_metrics, s.ord AS event_ord
-FROM starts s
-WHERE s."Task Info"."Task ID" NOT IN (SELECT "Task Info"."Task ID" FROM ends)
+  false AS has_metrics, s.ord AS event_ord, s.ord AS start_ord
+FROM starts s ANTI JOIN ends e ON e."Task Info"."Task ID" = s."Task Info"."Task ID"
 """
+
+TASK_DEDUPE = 'QUALIFY row_number() OVER (PARTITION BY "Task Info"."Task ID" ORDER BY rowid DESC) = 1'
 
 # Stage infos from every place Spark writes them; the most complete one wins per (stage, attempt).
 _STAGE_INFOS = """
@@ -140,7 +146,7 @@ best AS (
 ),
 submitted AS (
   SELECT si."Stage ID" AS stage_id, COALESCE(si."Stage Attempt ID", 0) AS stage_attempt_id,
-         last(props ORDER BY ord) AS props
+         last(props ORDER BY ord) AS props, min(ord) AS submitted_ord
   FROM stage_infos WHERE src = 2 GROUP BY ALL
 ),
 job_stages AS (
@@ -152,7 +158,11 @@ stage_jobs AS (
          bool_and(job_id IN (SELECT job_id FROM ended_jobs)) AS all_jobs_ended
   FROM job_stages GROUP BY stage_id
 ),
-ever_submitted AS (SELECT DISTINCT stage_id FROM submitted)
+ever_submitted AS (SELECT DISTINCT stage_id FROM submitted),
+completed_ords AS (
+  SELECT si."Stage ID" AS stage_id, COALESCE(si."Stage Attempt ID", 0) AS stage_attempt_id, max(ord) AS completed_ord
+  FROM stage_infos WHERE src = 3 GROUP BY ALL
+)
 SELECT
   $app_id AS app_id, $attempt_id AS attempt_id,
   b.si."Stage ID" AS stage_id, COALESCE(b.si."Stage Attempt ID", 0) AS stage_attempt_id,
@@ -172,10 +182,12 @@ SELECT
   COALESCE(sj.job_ids, []::BIGINT[]) AS job_ids,
   json_extract_string(s.props, '$."spark.scheduler.pool"') AS scheduling_pool,
   json_extract_string(s.props, '$."spark.job.description"') AS description,
-  TRY_CAST(json_extract_string(s.props, '$."spark.sql.execution.id"') AS BIGINT) AS sql_execution_id
+  TRY_CAST(json_extract_string(s.props, '$."spark.sql.execution.id"') AS BIGINT) AS sql_execution_id,
+  s.submitted_ord, co.completed_ord
 FROM best b
 LEFT JOIN submitted s ON s.stage_id = b.si."Stage ID" AND s.stage_attempt_id = COALESCE(b.si."Stage Attempt ID", 0)
 LEFT JOIN stage_jobs sj ON sj.stage_id = b.si."Stage ID"
+LEFT JOIN completed_ords co ON co.stage_id = b.si."Stage ID" AND co.stage_attempt_id = COALESCE(b.si."Stage Attempt ID", 0)
 -- a stage known only from a JobStart is listed once; if an attempt of it ran, that attempt stands for it
 WHERE b.src > 1 OR b.si."Stage ID" NOT IN (SELECT stage_id FROM ever_submitted)
 """
@@ -244,7 +256,7 @@ WITH starts AS (
   QUALIFY row_number() OVER (PARTITION BY "Job ID" ORDER BY rowid DESC) = 1
 ),
 ends AS (
-  SELECT * FROM _raw WHERE Event = 'SparkListenerJobEnd'
+  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerJobEnd'
   QUALIFY row_number() OVER (PARTITION BY "Job ID" ORDER BY rowid DESC) = 1
 )
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, s."Job ID" AS job_id,
@@ -259,21 +271,24 @@ SELECT $app_id AS app_id, $attempt_id AS attempt_id, s."Job ID" AS job_id,
   json_extract_string(s.Properties, '$."spark.job.description"') AS description,
   json_extract_string(s.Properties, '$."spark.jobGroup.id"') AS job_group,
   json_extract_string(s.Properties, '$."spark.job.tags"') AS job_tags,
-  s.Properties AS properties
+  s.Properties AS properties, s.ord AS start_ord, e.ord AS end_ord,
+  [struct_pack(stage_id := si."Stage ID", stage_attempt_id := COALESCE(si."Stage Attempt ID", 0),
+               num_tasks := si."Number of Tasks", completion_ms := si."Completion Time")
+   FOR si IN COALESCE(s."Stage Infos", [])] AS stage_infos
 FROM starts s LEFT JOIN ends e ON e."Job ID" = s."Job ID"
 """
 
 _EXECUTORS = """
 WITH added AS (
-  SELECT * FROM _raw WHERE Event = 'SparkListenerExecutorAdded'
+  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerExecutorAdded'
   QUALIFY row_number() OVER (PARTITION BY "Executor ID" ORDER BY rowid DESC) = 1
 ),
 removed AS (
-  SELECT * FROM _raw WHERE Event = 'SparkListenerExecutorRemoved'
+  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerExecutorRemoved'
   QUALIFY row_number() OVER (PARTITION BY "Executor ID" ORDER BY rowid DESC) = 1
 ),
 bm AS (
-  SELECT * FROM _raw WHERE Event = 'SparkListenerBlockManagerAdded'
+  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerBlockManagerAdded'
   QUALIFY row_number() OVER (PARTITION BY "Block Manager ID"."Executor ID" ORDER BY rowid DESC) = 1
 ),
 bm_removed AS (
@@ -296,7 +311,8 @@ SELECT $app_id AS app_id, $attempt_id AS attempt_id, ids.executor_id,
   a."Executor Info"."Log Urls" AS log_urls, a."Executor Info"."Attributes" AS attributes,
   a."Executor Info"."Resources" AS resources,
   a."Executor Info"."Registration Time" AS registration_ms, a."Executor Info"."Request Time" AS request_ms,
-  a."Executor ID" IS NOT NULL AS has_executor_added
+  a."Executor ID" IS NOT NULL AS has_executor_added,
+  a.ord AS added_ord, r.ord AS removed_ord, b.ord AS bm_added_ord
 FROM ids
 LEFT JOIN added a ON a."Executor ID" = ids.executor_id
 LEFT JOIN removed r ON r."Executor ID" = ids.executor_id

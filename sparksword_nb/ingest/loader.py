@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import SparkswordError
-from .canonical import CANONICAL_SQL, METRIC_NAMES
+from .canonical import CANONICAL_SQL, METRIC_NAMES, TASK_DEDUPE
 from .codecs import decode_to
 from .schema import read_json_columns_sql
 from .sources import AppLog
@@ -99,8 +99,10 @@ def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
                 result = decode_to(part, app_log.codec, out, tolerate_torn_tail=last and app_log.in_progress)
                 if result.torn_tail:
                     skipped.append(f"{part.name}: {result.torn_tail}")
-                # Each rolled file ends with a newline; make sure a missing one cannot glue two events.
-                out.write(b"\n")
+                if not last and result.bytes_out:
+                    # Rolled files end with a newline; should one not, its last event must not glue onto
+                    # the next file's first (the broken line is then reported, not merged).
+                    out.write(b"\n")
         files = [decoded]
 
     last_file = files[-1]
@@ -130,29 +132,47 @@ def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
     return _Inputs(files=files, skipped=skipped, tmpdir=tmp)
 
 
-_DUCK_LINE = re.compile(r'in file "(?P<file>[^"]*)", at byte (?P<byte>\d+) in (?:line|record/value) (?P<line>\d+)')
+_DUCK_PROBLEM = re.compile(r"in (?:line|record/value) \d+: (?P<problem>.*)$")
 
 
-def _explain_parse_error(err: duckdb.Error, app_log: AppLog, inputs: _Inputs) -> SparkswordError:
-    """Turn DuckDB's message into one line that names the user's file and the line."""
+def _shown_path(app_log: AppLog) -> Path:
+    return app_log.files[0] if len(app_log.files) == 1 else app_log.files[0].parent
+
+
+def _explain_parse_error(
+    con: duckdb.DuckDBPyConnection, err: duckdb.Error, app_log: AppLog, inputs: _Inputs, file_list: str
+) -> SparkswordError:
+    """Turn DuckDB's message into one line that names the user's file and the exact line.
+
+    DuckDB's own line numbers drift when a broken line swallows its newline, so the line is found again
+    by a tolerant parse in which every input line is one row (only on this error path).
+    """
     text = str(err).splitlines()[0]
-    m = _DUCK_LINE.search(text)
-    shown = app_log.files[0] if len(app_log.files) == 1 else app_log.files[0].parent
-    if m:
-        problem = text.split(":")[-1].strip() or "malformed JSON"
-        line = m.group("line")
-        fname = Path(m.group("file"))
-        if app_log.codec is None and fname.name in {p.name for p in app_log.files}:
-            shown = next(p for p in app_log.files if p.name == fname.name)
-        what = f"line {line} is not valid JSON ({problem})"
-        if app_log.codec is not None:
-            what = f"line {line} of the decompressed log is not valid JSON ({problem})"
-        return SparkswordError(what, path=shown)
-    if "maximum_object_size" in text or "object" in text and "too large" in text:
+    shown = _shown_path(app_log)
+    if "maximum_object_size" in text or "too large" in text:
         return SparkswordError(f"a line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", path=shown)
-    if "UTF-8" in text or "unicode" in text.lower():
-        return SparkswordError("not UTF-8 text (is it an event log, or compressed with an unexpected codec?)", path=shown)
-    return SparkswordError(f"cannot parse as an event log: {text}", path=shown)
+    m = _DUCK_PROBLEM.search(text)
+    problem = (m.group("problem") if m else text).strip().rstrip(".")
+    try:
+        rows = con.execute(
+            f"SELECT filename, rn FROM (SELECT filename, Event, row_number() OVER (PARTITION BY filename) AS rn "
+            f"FROM read_json({file_list}, format='newline_delimited', columns={{'Event': 'VARCHAR'}}, "
+            f"filename=true, ignore_errors=true, maximum_object_size={MAX_LINE_BYTES}, compression='none')) "
+            f"WHERE Event IS NULL ORDER BY filename, rn LIMIT 1"
+        ).fetchall()
+    except duckdb.Error:
+        rows = []
+    if "Expected OBJECT, but got ARRAY" in text:
+        return SparkswordError("not a Spark event log: a JSON array, not one event object per line", path=shown)
+    if "UTF-8" in text or "utf-8" in text or "unicode" in text.lower():
+        return SparkswordError("not UTF-8 text (is it an event log, or compressed with another codec?)", path=shown)
+    if not rows:
+        return SparkswordError(f"cannot parse as an event log: {problem}", path=shown)
+    fname, line = Path(rows[0][0]), int(rows[0][1])
+    if app_log.codec is None:
+        shown = next((p for p in app_log.files if p.name == fname.name), shown)
+        return SparkswordError(f"line {line} is not valid JSON ({problem})", path=shown)
+    return SparkswordError(f"line {line} of the decompressed log is not valid JSON ({problem})", path=shown)
 
 
 def _parse_raw(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs) -> int:
@@ -165,20 +185,20 @@ def _parse_raw(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs)
     try:
         con.execute(sql)
     except duckdb.Error as err:
-        raise _explain_parse_error(err, app_log, inputs) from None
-    count, with_event = con.execute("SELECT count(*), count(Event) FROM _raw").fetchone()
-    shown = app_log.files[0] if len(app_log.files) == 1 else app_log.files[0].parent
+        raise _explain_parse_error(con, err, app_log, inputs, file_list) from None
+    count, with_event = con.execute("SELECT count(*), count(Event) FROM _raw").fetchall()[0]
+    shown = _shown_path(app_log)
     if count == 0:
         raise SparkswordError("empty: no events in the log", path=shown)
     if with_event == 0:
         raise SparkswordError("not a Spark event log: no line has an \"Event\" field", path=shown)
     if with_event < count:
-        line = con.execute("SELECT min(rowid) + 1 FROM _raw WHERE Event IS NULL").fetchone()[0]
+        line = con.execute("SELECT min(rowid) + 1 FROM _raw WHERE Event IS NULL").fetchall()[0][0]
         raise SparkswordError(f"line {line} is JSON but not a Spark event (no \"Event\" field)", path=shown)
     first = con.execute(
         "SELECT count(*) FROM _raw WHERE Event IN ('SparkListenerLogStart', 'SparkListenerApplicationStart', "
         "'SparkListenerEnvironmentUpdate', 'SparkListenerJobStart', 'SparkListenerTaskEnd')"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if first == 0:
         raise SparkswordError("not a Spark event log: no Spark listener events found", path=shown)
     return int(count)
@@ -188,7 +208,8 @@ def _application_identity(con: duckdb.DuckDBPyConnection, app_log: AppLog) -> tu
     row = con.execute(
         "SELECT \"App ID\", \"App Attempt ID\" FROM _raw WHERE Event = 'SparkListenerApplicationStart' "
         "ORDER BY rowid LIMIT 1"
-    ).fetchone()
+    ).fetchall()
+    row = row[0] if row else None
     app_id = row[0] if row and row[0] else app_log.log_name
     attempt = row[1] if row and row[1] else ""
     return app_id, attempt
@@ -320,7 +341,13 @@ def stage_app_log(con: duckdb.DuckDBPyConnection, app_log: AppLog, *, workdir: P
             inputs.tmpdir.cleanup()
     app_id, attempt = _application_identity(con, app_log)
     params = {"app_id": app_id, "attempt_id": attempt}
+    repeated_tasks = con.execute(
+        "SELECT count(*) - count(DISTINCT \"Task Info\".\"Task ID\") FROM _raw "
+        "WHERE Event IN ('SparkListenerTaskEnd', 'SparkListenerTaskStart') GROUP BY Event ORDER BY 1 DESC LIMIT 1"
+    ).fetchall()
+    dedupe = TASK_DEDUPE if repeated_tasks and repeated_tasks[0][0] > 0 else ""
     for name, select in CANONICAL_SQL.items():
+        select = select.replace("{dedupe}", dedupe)
         used = {k: v for k, v in params.items() if f"${k}" in select}
         con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_{name} AS {select}", used)
     _stage_stages(con)

@@ -1,0 +1,215 @@
+"""`sparksword bench`: load speed and memory on a ~1 GB event log built from a real one.
+
+The big log repeats a real log's jobs with shifted ids and times (every line stays an event Spark wrote,
+renumbered), so its shape is a real application's. Each measurement runs in a fresh process, so peak RSS
+is that step's own. The numbers are printed as a table; nothing here is a test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_PREAMBLE = {
+    "SparkListenerLogStart", "SparkListenerResourceProfileAdded", "SparkListenerEnvironmentUpdate",
+    "SparkListenerApplicationStart", "SparkListenerExecutorAdded", "SparkListenerBlockManagerAdded",
+}
+_CLOSING = {"SparkListenerApplicationEnd", "SparkListenerExecutorRemoved", "SparkListenerBlockManagerRemoved"}
+_TIME_KEYS = {"Submission Time", "Completion Time", "Launch Time", "Finish Time", "Getting Result Time", "time", "Timestamp"}
+_ID_KEYS = {"Job ID": "job", "Stage ID": "stage", "RDD ID": "rdd", "Task ID": "task", "executionId": "sql",
+            "rootExecutionId": "sql", "accumulatorId": "acc"}
+
+# A typed column list of ~30 task fields: what DuckDB alone needs to parse this file (the floor).
+FLOOR_COLUMNS = {
+    "Event": "VARCHAR", "Stage ID": "BIGINT", "Stage Attempt ID": "BIGINT", "Task Type": "VARCHAR",
+    "Task Info": 'STRUCT("Task ID" BIGINT, "Index" BIGINT, "Attempt" BIGINT, "Partition ID" BIGINT, '
+                 '"Launch Time" BIGINT, "Executor ID" VARCHAR, "Host" VARCHAR, "Locality" VARCHAR, '
+                 '"Speculative" BOOLEAN, "Finish Time" BIGINT, "Failed" BOOLEAN, "Killed" BOOLEAN)',
+    "Task Metrics": 'STRUCT("Executor Deserialize Time" BIGINT, "Executor Run Time" BIGINT, '
+                    '"Executor CPU Time" BIGINT, "Result Size" BIGINT, "JVM GC Time" BIGINT, '
+                    '"Memory Bytes Spilled" BIGINT, "Disk Bytes Spilled" BIGINT, "Peak Execution Memory" BIGINT, '
+                    '"Shuffle Read Metrics" STRUCT("Remote Blocks Fetched" BIGINT, "Local Blocks Fetched" BIGINT, '
+                    '"Fetch Wait Time" BIGINT, "Remote Bytes Read" BIGINT, "Local Bytes Read" BIGINT, '
+                    '"Total Records Read" BIGINT), '
+                    '"Shuffle Write Metrics" STRUCT("Shuffle Bytes Written" BIGINT, "Shuffle Write Time" BIGINT, '
+                    '"Shuffle Records Written" BIGINT), '
+                    '"Input Metrics" STRUCT("Bytes Read" BIGINT, "Records Read" BIGINT))',
+}
+
+
+def _shift(obj: object, off: dict[str, int], parent_key: str = "") -> object:
+    if isinstance(obj, list):
+        return [_shift(v, off, parent_key) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    rdd_context = "RDD ID" in obj
+    out = {}
+    for key, value in obj.items():
+        if key in _ID_KEYS and isinstance(value, int):
+            value += off[_ID_KEYS[key]]
+        elif key == "Stage IDs":
+            value = [s + off["stage"] for s in value]
+        elif key == "Parent IDs":
+            value = [p + off["rdd" if rdd_context else "stage"] for p in value]
+        elif key == "ID" and parent_key in ("Accumulables", "Accumulator Updates"):
+            value += off["acc"]
+        elif key == "accumUpdates":
+            value = [[a + off["acc"], b] for a, b in value]
+        elif key in _TIME_KEYS and isinstance(value, int) and value > 0:
+            value += off["time"]
+        elif key == "Properties" and isinstance(value, dict) and "spark.sql.execution.id" in value:
+            value = {**value, "spark.sql.execution.id": str(int(value["spark.sql.execution.id"]) + off["sql"])}
+        else:
+            value = _shift(value, off, key)
+        out[key] = value
+    return out
+
+
+def _max_ids(obj: object, acc: dict[str, int], parent_key: str = "") -> None:
+    if isinstance(obj, list):
+        for v in obj:
+            _max_ids(v, acc, parent_key)
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            kind = _ID_KEYS.get(key) or ("acc" if key == "ID" and parent_key == "Accumulables" else None)
+            if kind and isinstance(value, int):
+                acc[kind] = max(acc[kind], value)
+            else:
+                _max_ids(value, acc, key)
+
+
+def scale_log(source: Path, out: Path, copies: int) -> int:
+    """Write `copies` renumbered repetitions of `source`'s jobs to `out`; returns the bytes written."""
+    preamble, body, closing = [], [], []
+    top = {"job": 0, "stage": 0, "rdd": 0, "task": 0, "sql": 0, "acc": 0}
+    first_ms, last_ms = None, 0
+    with open(source, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            kind = event.get("Event", "")
+            (preamble if kind in _PREAMBLE else closing if kind in _CLOSING else body).append(event)
+            _max_ids(event, top)
+            for key in ("Timestamp", "Submission Time", "Launch Time", "time"):
+                value = event.get(key) if key in event else (event.get("Task Info") or {}).get(key)
+                if isinstance(value, int) and value > 0:
+                    first_ms = value if first_ms is None else min(first_ms, value)
+                    last_ms = max(last_ms, value)
+    span = last_ms - (first_ms or 0) + 1
+    with open(out, "w", encoding="utf-8") as f:
+        for event in preamble:
+            f.write(json.dumps(event, separators=(",", ":")) + "\n")
+        for copy in range(copies):
+            off = {k: (v + 1) * copy for k, v in top.items()} | {"time": span * copy}
+            for event in body:
+                f.write(json.dumps(_shift(event, off) if copy else event, separators=(",", ":")) + "\n")
+        for event in closing:
+            f.write(json.dumps(_shift(event, {k: 0 for k in top} | {"time": span * (copies - 1)}),
+                               separators=(",", ":")) + "\n")
+    return out.stat().st_size
+
+
+def _measure(code: str, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run `code` in a fresh Python; returns (seconds, peak RSS in MB, its last printed line)."""
+    script = (
+        "import time, resource, sys\n"
+        f"{code}\n"
+        "print(round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))\n"
+    )
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "benchmark step failed")
+    lines = done.stdout.strip().splitlines()
+    return elapsed, float(lines[-1]), lines[-2] if len(lines) > 1 else ""
+
+
+def _default_source(workdir: Path) -> Path:
+    """The uncompressed many_tasks log (22,000 tasks) from the repository's real test logs."""
+    from .ingest.codecs import codec_for, decode_to
+    from .ingest.sources import discover
+
+    root = Path(__file__).resolve().parent.parent / "tests" / "data" / "spark-4.3.0" / "many_tasks"
+    if not root.exists():
+        raise SystemExit("sparksword bench: pass --source (the repository's tests/data is not here)")
+    app_log = discover(next(p for p in root.iterdir() if p.name.startswith("eventlog_v2_")))[0]
+    plain = workdir / "many_tasks.json"
+    with open(plain, "wb") as out:
+        for part in app_log.files:
+            decode_to(part, codec_for(part), out, tolerate_torn_tail=False)
+    return plain
+
+
+def run_benchmark(copies: int = 9, source: str | None = None, workdir: str | None = None) -> int:
+    """Build the big log, measure each step in its own process, print the table."""
+    import zstandard
+
+    tmp = tempfile.TemporaryDirectory(prefix="sparksword-bench-") if workdir is None else None
+    base = Path(workdir or tmp.name)
+    base.mkdir(parents=True, exist_ok=True)
+    src = Path(source) if source else _default_source(base)
+    big = base / "bench-app-1"
+    print(f"building a {copies}x copy of {src.name} ...", flush=True)
+    size = scale_log(src, big, copies)
+    zst = base / "bench-app-2.zstd"
+    with open(big, "rb") as fin, open(zst, "wb") as fout:
+        zstandard.ZstdCompressor(level=1).copy_stream(fin, fout, read_size=1 << 20, write_size=1 << 20)
+    lines = sum(1 for _ in open(big, "rb"))
+    cache_env = {**os.environ, "SPARKSWORD_CACHE_DIR": str(base / "cache")}
+
+    floor_code = (
+        "import duckdb\n"
+        f"cols = {FLOOR_COLUMNS!r}\n"
+        "spec = '{' + ', '.join(repr(k) + ': ' + repr(v) for k, v in cols.items()) + '}'\n"
+        "con = duckdb.connect()\n"
+        f"con.execute(f\"CREATE TABLE t AS SELECT * FROM read_json('{big}', format='newline_delimited', "
+        "columns={spec}, maximum_object_size=268435456)\")\n"
+        "print(con.execute('SELECT count(*) FROM t').fetchall()[0][0])"
+    )
+    load_code = (
+        "import sparksword_nb as ss\n"
+        "log = ss.Session().load({path!r}, cache={cache})\n"
+        "print(log.sql('SELECT count(*) FROM tasks').fetchall()[0][0])"
+    )
+    rows = []
+    t_floor, rss_floor, _ = _measure(floor_code)
+    rows.append(("DuckDB read_json, ~30 typed task fields (floor)", t_floor, rss_floor))
+    t_load, rss_load, tasks = _measure(load_code.format(path=str(big), cache=False))
+    rows.append(("sparksword load(), plain", t_load, rss_load))
+    t_zstd, rss_zstd, _ = _measure(load_code.format(path=str(zst), cache=False))
+    rows.append(("sparksword load(), zstd", t_zstd, rss_zstd))
+    _measure(load_code.format(path=str(big), cache=True), env=cache_env)
+    t_cached, rss_cached, _ = _measure(
+        "import time as _t\nimport sparksword_nb as ss\n_s = _t.perf_counter()\n"
+        f"log = ss.Session().load({str(big)!r}, cache=True)\n"
+        "print(round(_t.perf_counter() - _s, 3))",
+        env=cache_env,
+    )
+    _, _, cached_inner = _measure(
+        "import time as _t\nimport sparksword_nb as ss\n_s = _t.perf_counter()\n"
+        f"log = ss.Session().load({str(big)!r}, cache=True)\n"
+        "print(round(_t.perf_counter() - _s, 3))",
+        env=cache_env,
+    )
+
+    print()
+    print(f"log: {size / 1e9:.2f} GB, {lines:,} events, {int(tasks):,} tasks ({copies}x {src.name}); "
+          f"zstd copy {zst.stat().st_size / 1e6:.0f} MB; {os.cpu_count()} cores")
+    print(f"{'step':<52} {'wall s':>8} {'peak RSS MB':>12}")
+    for name, seconds, rss in rows:
+        print(f"{name:<52} {seconds:>8.2f} {rss:>12.0f}")
+    print(f"{'cached reopen, in-process time':<52} {float(cached_inner):>8.2f} {'':>12}")
+    print()
+    print(f"load / floor: {t_load / t_floor:.2f}x (target <= 1.2x)   zstd / plain: {t_zstd / t_load:.2f}x (<= 1.3x)")
+    print(f"events/s: {lines / t_load:,.0f}   peak RSS of load: {rss_load:.0f} MB (<= 1024)")
+    print("(wall times include starting Python and importing the package, ~0.3-0.5 s, in every row)")
+    if tmp is not None:
+        tmp.cleanup()
+    return 0

@@ -1,0 +1,688 @@
+"""Decoding of one Spark event-log file: plain, lz4, lzf, snappy, zstd (and gzip).
+
+Spark picks the codec of an event log from its file name only (``EventLogFileWriter.codecName``) and writes
+each codec's *Java library* stream format, which is not always the codec's standard file format:
+
+* ``lz4``: lz4-java ``LZ4BlockOutputStream`` blocks (``"LZ4Block"`` magic, XXH32 checksums), not the LZ4 frame
+  format;
+* ``snappy``: snappy-java ``SnappyOutputStream`` (``"\\x82SNAPPY\\0"`` header, length-prefixed raw blocks), not
+  the Snappy framing format;
+* ``lzf``: compress-lzf ``ZV`` chunks;
+* ``zstd``: standard zstd frames, one closed per flush, so a file is many concatenated frames;
+* ``gz``: plain gzip, accepted although Spark does not write it.
+
+:func:`decode_to` streams a file to a binary output in chunks of a few MB, so the memory it uses does not grow
+with the size of the log. All problems with the input are raised as :class:`SparkswordError` naming the file,
+the codec and the byte offset.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+import cramjam
+import lzf
+import zstandard
+
+from ..errors import SparkswordError
+
+try:  # XXH32 verifies lz4 block checksums; without it the blocks are still decoded, unchecked.
+    import xxhash
+
+    _xxh32: Callable[..., int] | None = xxhash.xxh32_intdigest
+except ImportError:  # pragma: no cover - xxhash is a dependency
+    _xxh32 = None
+
+__all__ = ["CODECS", "DecodeResult", "codec_for", "decode_to"]
+
+CODECS: frozenset[str] = frozenset({"lz4", "lzf", "snappy", "zstd", "gz"})
+"""Short codec names recognised from a file name's extension (Spark's four, plus gzip)."""
+
+_COMPACT_SUFFIX = ".compact"
+_IN_PROGRESS_SUFFIX = ".inprogress"
+
+_READ_CHUNK = 4 * 1024 * 1024  # compressed bytes read from the file at a time
+_OUT_CAP = 4 * 1024 * 1024  # decoded bytes gathered before one write to the output
+_FEED = 64 * 1024  # compressed bytes given to a zstd / zlib decompressor per call
+_ZLIB_MAX_OUT = 4 * 1024 * 1024  # zlib output per call (bounds memory on highly compressed input)
+
+# lz4-java LZ4Block stream
+_LZ4_MAGIC = b"LZ4Block"
+_LZ4_HEADER = struct.Struct("<8sBiii")  # magic, token, compressed length, original length, checksum
+_LZ4_METHOD_RAW = 0x10
+_LZ4_METHOD_LZ4 = 0x20
+_LZ4_SEED = 0x9747B28C
+_LZ4_CHECK_MASK = 0x0FFFFFFF
+
+# snappy-java stream
+_SNAPPY_MAGIC = b"\x82SNAPPY\x00"
+_SNAPPY_HEADER_LEN = 16
+_SNAPPY_MAX_CHUNK = 1 << 26  # far above any block size snappy-java writes; guards against a corrupt length
+_SNAPPY_MAX_RATIO = 22  # a snappy copy op turns 3 input bytes into at most 64 output bytes
+
+# compress-lzf
+_LZF_COMPRESSED = 1
+_LZF_STORED = 0
+
+# zstd
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def codec_for(path: Path) -> str | None:
+    """The compression codec of an event-log file, from its name only, as Spark's ``EventLogFileWriter.codecName``.
+
+    ``.compact`` and then ``.inprogress`` are stripped and the text after the last ``.`` is the codec's short
+    name. Returns it when it is one of :data:`CODECS`, else None (an uncompressed log).
+
+    >>> codec_for(Path("events_1_local-1.zstd")), codec_for(Path("local-1.lz4.inprogress"))
+    ('zstd', 'lz4')
+    >>> codec_for(Path("local-1795302288874.inprogress")) is None
+    True
+    """
+    name = Path(path).name
+    name = name.removesuffix(_COMPACT_SUFFIX).removesuffix(_IN_PROGRESS_SUFFIX)
+    if "." not in name:
+        return None
+    ext = name.rsplit(".", 1)[1].lower()
+    return ext if ext in CODECS else None
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    """What :func:`decode_to` wrote."""
+
+    bytes_out: int
+    """Decompressed bytes written to the output."""
+    torn_tail: str | None
+    """None, or a short description of an incomplete end of the compressed stream that was dropped."""
+
+
+def decode_to(path: Path, codec: str | None, out: BinaryIO, *, tolerate_torn_tail: bool) -> DecodeResult:
+    """Write the decompressed bytes of the event-log file ``path`` to ``out``, streaming.
+
+    ``codec`` is a name from :data:`CODECS` or None (the bytes are copied as they are).
+
+    A stream that ends inside a block or frame (a log still being written, or a cut copy): with
+    ``tolerate_torn_tail`` (the log is in progress) everything decodable before the incomplete block is
+    written and the dropped part is described in :attr:`DecodeResult.torn_tail`; otherwise
+    :class:`SparkswordError` is raised. For zstd, the blocks of an unfinished last frame that are complete
+    are kept (as Spark's own reader returns them).
+
+    Corrupt data, a wrong format for the codec (e.g. a standard LZ4-frame file named ``.lz4``) or an unreadable
+    file raise :class:`SparkswordError` naming the codec and the byte offset. Errors writing to ``out`` are
+    not about the input and propagate unchanged.
+    """
+    path = Path(path)
+    if codec is not None and codec not in CODECS:
+        raise SparkswordError(
+            f"unsupported compression codec {codec!r} (supported: {', '.join(sorted(CODECS))})", path=path
+        )
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise SparkswordError(f"cannot read the file ({e.strerror or e})", path=path) from None
+    try:
+        with f:
+            if codec is None:
+                return _copy(path, f, out)
+            decoder = _DECODERS[codec]
+            return decoder(path, f, out, tolerate_torn_tail)
+    except SparkswordError:
+        raise
+    except OSError as e:
+        if isinstance(e, _OutputError):
+            raise e.__cause__ from None  # type: ignore[misc]
+        raise SparkswordError(f"cannot read the file ({e.strerror or e})", path=path) from None
+    except MemoryError:
+        raise SparkswordError(f"corrupt {codec} stream: a block claims an impossible size", path=path) from None
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+class _OutputError(OSError):
+    """An error writing the output (not the input's fault): re-raised as the original exception."""
+
+
+class _Sink:
+    """Gathers decoded blocks in one buffer and writes it to the output a few MB at a time."""
+
+    __slots__ = ("out", "buf", "view", "pos", "total")
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.buf = bytearray(_OUT_CAP)
+        self.view = memoryview(self.buf)
+        self.pos = 0
+        self.total = 0
+
+    def reserve(self, n: int) -> memoryview:
+        """A writable slice of exactly ``n`` bytes; call :meth:`commit` after filling it."""
+        if self.pos + n > len(self.buf):
+            self.flush()
+            if n > len(self.buf):
+                self.view.release()
+                self.buf = bytearray(n)
+                self.view = memoryview(self.buf)
+        return self.view[self.pos:self.pos + n]
+
+    def commit(self, n: int) -> None:
+        self.pos += n
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Pass already-decoded bytes through (large pieces are written directly)."""
+        n = len(data)
+        if n == 0:
+            return
+        if n >= _OUT_CAP // 2:
+            self.flush()
+            self._emit(data)
+            return
+        self.reserve(n)[:] = data
+        self.pos += n
+
+    def flush(self) -> None:
+        if self.pos:
+            self._emit(self.view[:self.pos])
+            self.pos = 0
+
+    def _emit(self, data: bytes | memoryview) -> None:
+        try:
+            self.out.write(data)
+        except OSError as e:
+            raise _OutputError(str(e)) from e
+        self.total += len(data)
+
+
+class _Input:
+    """Buffered reading of the compressed file: ``buf[off:]`` are the unread bytes, ``base`` the file offset of
+    ``buf[0]``."""
+
+    __slots__ = ("f", "buf", "off", "base", "eof")
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.buf = b""
+        self.off = 0
+        self.base = 0
+        self.eof = False
+
+    @property
+    def pos(self) -> int:
+        """File offset of the next unread byte."""
+        return self.base + self.off
+
+    def avail(self) -> int:
+        return len(self.buf) - self.off
+
+    def need(self, n: int) -> bool:
+        """Make at least ``n`` unread bytes available; False if the file ends first."""
+        while len(self.buf) - self.off < n:
+            if self.eof:
+                return False
+            chunk = self.f.read(max(_READ_CHUNK, n - (len(self.buf) - self.off)))
+            if not chunk:
+                self.eof = True
+                return False
+            self.base += self.off
+            self.buf = self.buf[self.off:] + chunk if self.off < len(self.buf) else chunk
+            self.off = 0
+        return True
+
+
+def _pieces(f: BinaryIO) -> Iterator[tuple[int, memoryview]]:
+    """(file offset, piece) of the whole file, in pieces of ``_FEED`` bytes, read ``_READ_CHUNK`` at a time."""
+    offset = 0
+    while True:
+        chunk = f.read(_READ_CHUNK)
+        if not chunk:
+            return
+        view = memoryview(chunk)
+        for i in range(0, len(chunk), _FEED):
+            yield offset + i, view[i:i + _FEED]
+        offset += len(chunk)
+
+
+_KNOWN_MAGICS: tuple[tuple[bytes, str], ...] = (
+    (_ZSTD_MAGIC, "zstd frame magic"),
+    (_LZ4_MAGIC, "lz4-java LZ4Block magic"),
+    (b"\x04\x22\x4d\x18", "LZ4 frame magic"),
+    (_SNAPPY_MAGIC, "snappy-java stream header"),
+    (b"\xff\x06\x00\x00sNaPpY", "Snappy framing-format magic"),
+    (b"\x1f\x8b", "gzip magic"),
+    (b"ZV\x00", "LZF chunk header"),
+    (b"ZV\x01", "LZF chunk header"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"BZh", "bzip2 magic"),
+    (b"\xfd7zXZ\x00", "xz magic"),
+)
+
+
+def _sniff(head: bytes) -> str:
+    """What the first bytes of a file look like, for an error message."""
+    for magic, what in _KNOWN_MAGICS:
+        if head.startswith(magic):
+            return what
+    text = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+    if text.startswith(b"{"):
+        return "plain JSON text (an uncompressed event log?)"
+    if not head:
+        return "nothing"
+    return "bytes " + head[:8].hex(" ")
+
+
+def _not_a(codec: str, head: bytes, expected: str, path: Path) -> SparkswordError:
+    """The error for a file whose first bytes are not the codec's stream format."""
+    found = _sniff(head)
+    if codec in ("lz4", "snappy", "lzf"):
+        writer = {"lz4": "lz4-java LZ4Block", "snappy": "snappy-java (xerial)", "lzf": "compress-lzf 'ZV' chunk"}[codec]
+        return SparkswordError(
+            f"not a Spark {codec} stream (found {found} at byte 0; Spark writes {writer} streams, "
+            f"which start with {expected})",
+            path=path,
+        )
+    name = "gzip" if codec == "gz" else codec
+    return SparkswordError(f"not a {name} stream (found {found} at byte 0, expected {expected})", path=path)
+
+
+def _bytes(n: int) -> str:
+    return f"{n} byte" if n == 1 else f"{n} bytes"
+
+
+def _torn(
+    codec: str, what: str, at: int, dropped: int, path: Path, tolerate: bool, sink: _Sink
+) -> DecodeResult:
+    """End of a stream inside a block: report it (in-progress log) or raise."""
+    if not tolerate:
+        raise SparkswordError(
+            f"truncated {'gzip' if codec == 'gz' else codec} stream at byte {at}: {what} "
+            f"({_bytes(dropped)}; the file ends before it is complete)",
+            path=path,
+        )
+    sink.flush()
+    return DecodeResult(sink.total, f"{what} at end ({_bytes(dropped)} compressed data dropped)")
+
+
+# --------------------------------------------------------------------------------------------- plain
+
+
+def _copy(path: Path, f: BinaryIO, out: BinaryIO) -> DecodeResult:
+    total = 0
+    while True:
+        chunk = f.read(_READ_CHUNK)
+        if not chunk:
+            return DecodeResult(total, None)
+        try:
+            out.write(chunk)
+        except OSError as e:
+            raise _OutputError(str(e)) from e
+        total += len(chunk)
+
+
+# --------------------------------------------------------------------------------------------- lz4
+
+
+def _decode_lz4(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+    """lz4-java ``LZ4BlockInputStream`` (stopOnEmptyBlock=false): blocks until a clean EOF at a block boundary."""
+    inp = _Input(f)
+    sink = _Sink(out)
+    header = _LZ4_HEADER
+    hlen = header.size
+    decompress_into = cramjam.lz4.decompress_block_into
+    check_fn = _xxh32
+    first = True
+    while True:
+        start = inp.pos
+        if not inp.need(hlen):
+            rest = inp.buf[inp.off:]
+            if not rest:
+                break  # clean end at a block boundary
+            if not _LZ4_MAGIC.startswith(rest[:8]):
+                if first:
+                    raise _not_a("lz4", rest, "'LZ4Block'", path)
+                raise SparkswordError(f"corrupt lz4 stream at byte {start}: no 'LZ4Block' magic", path=path)
+            return _torn("lz4", "incomplete lz4 block header", start, len(rest), path, tolerate, sink)
+        buf, off = inp.buf, inp.off
+        magic, token, clen, ulen, check = header.unpack_from(buf, off)
+        if magic != _LZ4_MAGIC:
+            if first:
+                raise _not_a("lz4", buf[off:off + 16], "'LZ4Block'", path)
+            raise SparkswordError(f"corrupt lz4 stream at byte {start}: no 'LZ4Block' magic", path=path)
+        first = False
+        method = token & 0xF0
+        level = 10 + (token & 0x0F)
+        if (
+            method not in (_LZ4_METHOD_RAW, _LZ4_METHOD_LZ4)
+            or ulen < 0
+            or clen < 0
+            or ulen > (1 << level)
+            or (ulen == 0) != (clen == 0)
+            or (method == _LZ4_METHOD_RAW and ulen != clen)
+            or clen > ulen + ulen // 255 + 16
+        ):
+            raise SparkswordError(
+                f"corrupt lz4 stream at byte {start}: invalid block header "
+                f"(token 0x{token:02x}, compressed {clen}, original {ulen})",
+                path=path,
+            )
+        if ulen == 0:
+            if check != 0:
+                raise SparkswordError(f"corrupt lz4 stream at byte {start}: invalid end-of-stream block", path=path)
+            inp.off += hlen  # end block; lz4-java (stopOnEmptyBlock=false) goes on if more bytes follow
+            continue
+        if not inp.need(hlen + clen):
+            return _torn(
+                "lz4", "incomplete lz4 block", start, inp.avail(), path, tolerate, sink
+            )
+        buf, off = inp.buf, inp.off
+        payload = memoryview(buf)[off + hlen:off + hlen + clen]
+        target = sink.reserve(ulen)
+        if method == _LZ4_METHOD_RAW:
+            target[:] = payload
+        else:
+            try:
+                n = decompress_into(payload, target)
+            except Exception as e:  # cramjam.DecompressionError
+                raise SparkswordError(
+                    f"corrupt lz4 stream: the block at byte {start} does not decompress ({e})", path=path
+                ) from None
+            if n != ulen:
+                raise SparkswordError(
+                    f"corrupt lz4 stream: the block at byte {start} decompresses to {n} bytes, its header says {ulen}",
+                    path=path,
+                )
+        if check_fn is not None and (check_fn(target, _LZ4_SEED) & _LZ4_CHECK_MASK) != check:
+            raise SparkswordError(f"corrupt lz4 stream: checksum mismatch in the block at byte {start}", path=path)
+        target.release()
+        payload.release()
+        sink.commit(ulen)
+        inp.off += hlen + clen
+    sink.flush()
+    return DecodeResult(sink.total, None)
+
+
+# --------------------------------------------------------------------------------------------- snappy
+
+
+def _decode_snappy(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+    """snappy-java ``SnappyInputStream``: a 16-byte header, then (int32 BE length, raw snappy block) chunks."""
+    inp = _Input(f)
+    sink = _Sink(out)
+    raw_len = cramjam.snappy.decompress_raw_len
+    decompress_into = cramjam.snappy.decompress_raw_into
+    unpack_len = struct.Struct(">i").unpack_from
+    header_len = _SNAPPY_HEADER_LEN
+
+    # The stream header (repeated where streams were concatenated).
+    def read_header(first: bool) -> DecodeResult | None:
+        start = inp.pos
+        if not inp.need(header_len):
+            rest = inp.buf[inp.off:]
+            if first and not rest:
+                return DecodeResult(0, None)  # an empty file
+            if not _SNAPPY_MAGIC.startswith(rest[:8]):
+                if first:
+                    raise _not_a("snappy", rest, "the header 82 'SNAPPY' 00", path)
+                raise SparkswordError(f"corrupt snappy stream at byte {start}: invalid stream header", path=path)
+            return _torn("snappy", "incomplete snappy stream header", start, len(rest), path, tolerate, sink)
+        head = inp.buf[inp.off:inp.off + header_len]
+        if not head.startswith(_SNAPPY_MAGIC):
+            if first:
+                raise _not_a("snappy", head, "the header 82 'SNAPPY' 00", path)
+            raise SparkswordError(f"corrupt snappy stream at byte {start}: invalid stream header", path=path)
+        inp.off += header_len
+        return None
+
+    ended = read_header(True)
+    if ended is not None:
+        return ended
+    magic_head = _SNAPPY_MAGIC[:4]
+    while True:
+        start = inp.pos
+        if not inp.need(4):
+            rest = inp.avail()
+            if rest == 0:
+                break  # snappy streams have no end marker: EOF between chunks is the end
+            return _torn("snappy", "incomplete snappy chunk length", start, rest, path, tolerate, sink)
+        buf, off = inp.buf, inp.off
+        if buf[off:off + 4] == magic_head:
+            ended = read_header(False)  # concatenated streams: skip the repeated header
+            if ended is not None:
+                return ended
+            continue
+        (clen,) = unpack_len(buf, off)
+        if clen <= 0 or clen > _SNAPPY_MAX_CHUNK:
+            raise SparkswordError(
+                f"corrupt snappy stream at byte {start}: invalid chunk length {clen}", path=path
+            )
+        if not inp.need(4 + clen):
+            return _torn("snappy", "incomplete snappy chunk", start, inp.avail(), path, tolerate, sink)
+        buf, off = inp.buf, inp.off
+        payload = memoryview(buf)[off + 4:off + 4 + clen]
+        try:
+            ulen = raw_len(payload)
+            if ulen > clen * _SNAPPY_MAX_RATIO + 64:
+                raise ValueError(f"claims {ulen} bytes from {clen}")
+            target = sink.reserve(ulen)
+            n = decompress_into(payload, target) if ulen else 0
+        except Exception as e:  # cramjam.DecompressionError
+            raise SparkswordError(
+                f"corrupt snappy stream: the chunk at byte {start} does not decompress ({e})", path=path
+            ) from None
+        if n != ulen:
+            raise SparkswordError(
+                f"corrupt snappy stream: the chunk at byte {start} decompresses to {n} bytes, expected {ulen}",
+                path=path,
+            )
+        target.release()
+        payload.release()
+        sink.commit(ulen)
+        inp.off += 4 + clen
+    sink.flush()
+    return DecodeResult(sink.total, None)
+
+
+# --------------------------------------------------------------------------------------------- lzf
+
+
+def _decode_lzf(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+    """compress-lzf ``LZFInputStream``: 'ZV' chunks, compressed (type 1) or stored (type 0)."""
+    inp = _Input(f)
+    sink = _Sink(out)
+    unpack_hh = struct.Struct(">HH").unpack_from
+    unpack_h = struct.Struct(">H").unpack_from
+    decompress = lzf.decompress
+    first = True
+    while True:
+        start = inp.pos
+        if not inp.need(5):
+            rest = inp.buf[inp.off:]
+            if not rest:
+                break  # EOF between chunks: the end
+            if not rest.startswith(b"ZV"[:len(rest)]) or (len(rest) >= 3 and rest[2] > 1):
+                if first:
+                    raise _not_a("lzf", rest, "'ZV'", path)
+                raise SparkswordError(f"corrupt lzf stream at byte {start}: no 'ZV' chunk header", path=path)
+            return _torn("lzf", "incomplete lzf chunk header", start, len(rest), path, tolerate, sink)
+        buf, off = inp.buf, inp.off
+        if buf[off] != 0x5A or buf[off + 1] != 0x56 or buf[off + 2] not in (_LZF_STORED, _LZF_COMPRESSED):
+            if first:
+                raise _not_a("lzf", buf[off:off + 16], "'ZV'", path)
+            raise SparkswordError(f"corrupt lzf stream at byte {start}: no 'ZV' chunk header", path=path)
+        first = False
+        if buf[off + 2] == _LZF_STORED:
+            (length,) = unpack_h(buf, off + 3)
+            if not inp.need(5 + length):
+                return _torn("lzf", "incomplete lzf chunk", start, inp.avail(), path, tolerate, sink)
+            buf, off = inp.buf, inp.off
+            sink.write(memoryview(buf)[off + 5:off + 5 + length])
+            inp.off += 5 + length
+            continue
+        if not inp.need(7):
+            return _torn("lzf", "incomplete lzf chunk header", start, inp.avail(), path, tolerate, sink)
+        buf, off = inp.buf, inp.off
+        clen, ulen = unpack_hh(buf, off + 3)
+        if not inp.need(7 + clen):
+            return _torn("lzf", "incomplete lzf chunk", start, inp.avail(), path, tolerate, sink)
+        buf, off = inp.buf, inp.off
+        try:
+            data = decompress(buf[off + 7:off + 7 + clen], ulen) if ulen else b""
+        except Exception as e:  # python-lzf raises ValueError on corrupt data
+            raise SparkswordError(
+                f"corrupt lzf stream: the chunk at byte {start} does not decompress ({e})", path=path
+            ) from None
+        if data is None or len(data) != ulen:
+            raise SparkswordError(
+                f"corrupt lzf stream: the chunk at byte {start} does not decompress to the {ulen} bytes "
+                "its header says",
+                path=path,
+            )
+        sink.write(data)
+        inp.off += 7 + clen
+    sink.flush()
+    return DecodeResult(sink.total, None)
+
+
+# --------------------------------------------------------------------------------------------- zstd
+
+
+def _decode_zstd(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+    """Concatenated zstd frames, each decoded by its own decompressor so that an unfinished last frame is seen."""
+    head = f.read(4)
+    if not head:
+        return DecodeResult(0, None)
+    if head != _ZSTD_MAGIC and not (len(head) == 4 and head[1:] == b"\x2a\x4d\x18" and head[0] & 0xF0 == 0x50):
+        if len(head) < 4 and _ZSTD_MAGIC.startswith(head):
+            sink = _Sink(out)
+            return _torn("zstd", "incomplete zstd frame", 0, len(head), path, tolerate, sink)
+        raise _not_a("zstd", head + f.read(12), "zstd frame magic 28 b5 2f fd", path)
+    f.seek(0)
+    sink = _Sink(out)
+    dctx = zstandard.ZstdDecompressor()
+    dobj = None
+    frame_start = 0
+    frame_out = 0
+    offset = 0
+    for offset, piece in _pieces(f):
+        data: bytes | memoryview = piece
+        while data:
+            if dobj is None:
+                dobj = dctx.decompressobj()
+                frame_start = offset
+                frame_out = 0
+            try:
+                chunk = dobj.decompress(data)
+            except zstandard.ZstdError as e:
+                raise SparkswordError(
+                    f"corrupt zstd stream in the frame starting at byte {frame_start} ({e})", path=path
+                ) from None
+            if chunk:
+                sink.write(chunk)
+                frame_out += len(chunk)
+            if dobj.eof:
+                unused = dobj.unused_data
+                offset += len(data) - len(unused)
+                data = unused
+                dobj = None
+                if data and not (data[:4] == _ZSTD_MAGIC or (data[1:4] == b"\x2a\x4d\x18" and data[0] & 0xF0 == 0x50)):
+                    if len(data) < 4 and _ZSTD_MAGIC.startswith(bytes(data)):
+                        continue  # the rest of the magic is in the next piece
+                    raise SparkswordError(
+                        f"corrupt zstd stream at byte {offset}: no zstd frame magic after the previous frame",
+                        path=path,
+                    )
+            else:
+                offset += len(data)
+                data = b""
+    if dobj is not None:
+        size = offset - frame_start
+        if not tolerate:
+            raise SparkswordError(
+                f"truncated zstd stream at byte {frame_start}: the last frame ({size} bytes) is incomplete",
+                path=path,
+            )
+        sink.flush()
+        return DecodeResult(
+            sink.total,
+            f"incomplete zstd frame at end (starts at byte {frame_start}, {size} compressed bytes; "
+            f"kept the {frame_out} bytes decoded from its complete blocks, dropped the unfinished block)",
+        )
+    sink.flush()
+    return DecodeResult(sink.total, None)
+
+
+# --------------------------------------------------------------------------------------------- gzip
+
+
+def _decode_gz(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+    """gzip, possibly several members; zero padding after a member is ignored (as Python's gzip module does)."""
+    head = f.read(2)
+    if not head:
+        return DecodeResult(0, None)
+    if head != b"\x1f\x8b":
+        if head == b"\x1f":
+            return _torn("gz", "incomplete gzip member", 0, 1, path, tolerate, _Sink(out))
+        raise _not_a("gz", head + f.read(14), "gzip magic 1f 8b", path)
+    f.seek(0)
+    sink = _Sink(out)
+    dobj = None
+    member_start = 0
+    offset = 0
+    for offset, piece in _pieces(f):
+        data: bytes | memoryview = piece
+        while data:
+            if dobj is None:
+                if data[0] == 0:  # zero padding between or after members
+                    stripped = bytes(data).lstrip(b"\x00")
+                    offset += len(data) - len(stripped)
+                    data = stripped
+                    continue
+                dobj = zlib.decompressobj(31)
+                member_start = offset
+            try:
+                chunk = dobj.decompress(data, _ZLIB_MAX_OUT)
+                sink.write(chunk)
+                # Output capped at _ZLIB_MAX_OUT: drain what the consumed input still holds.
+                while len(chunk) == _ZLIB_MAX_OUT and not dobj.eof and not dobj.unconsumed_tail:
+                    chunk = dobj.decompress(b"", _ZLIB_MAX_OUT)
+                    sink.write(chunk)
+            except zlib.error as e:
+                raise SparkswordError(
+                    f"corrupt gzip stream in the member starting at byte {member_start} ({e})", path=path
+                ) from None
+            if dobj.eof:
+                unused = dobj.unused_data
+                offset += len(data) - len(unused)
+                data = unused
+                dobj = None
+            else:
+                tail = dobj.unconsumed_tail
+                offset += len(data) - len(tail)
+                data = tail
+    if dobj is not None:
+        size = offset - member_start
+        if not tolerate:
+            raise SparkswordError(
+                f"truncated gzip stream at byte {member_start}: the last member ({size} bytes) is incomplete",
+                path=path,
+            )
+        sink.flush()
+        return DecodeResult(
+            sink.total,
+            f"incomplete gzip member at end (starts at byte {member_start}, {size} compressed bytes; "
+            "kept what it decoded to)",
+        )
+    sink.flush()
+    return DecodeResult(sink.total, None)
+
+
+_DECODERS: dict[str, Callable[[Path, BinaryIO, BinaryIO, bool], DecodeResult]] = {
+    "lz4": _decode_lz4,
+    "snappy": _decode_snappy,
+    "lzf": _decode_lzf,
+    "zstd": _decode_zstd,
+    "gz": _decode_gz,
+}

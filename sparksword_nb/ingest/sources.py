@@ -1,0 +1,260 @@
+"""Finding the Spark application(s) a user's path means, as Spark's ``EventLogFileReader``s do.
+
+A path can be:
+
+* a single event-log file (``<appId>[_<attempt>][.<codec>][.inprogress]``), whatever its name;
+* a rolling event-log directory (``eventlog_v2_<appId>[_<attempt>]/`` holding ``events_<n>_...`` files and an
+  ``appstatus_...`` marker), possibly compacted (``events_<n>_....compact``);
+* a history directory (like ``spark.eventLog.dir``) whose entries are single files and rolling directories;
+* a glob pattern matching any of those.
+
+:func:`discover` returns one :class:`AppLog` per application attempt, with the files to read in order.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import SparkswordError
+from .codecs import CODECS, codec_for
+
+__all__ = ["AppLog", "discover"]
+
+ROLLING_DIR_PREFIX = "eventlog_v2_"
+EVENTS_PREFIX = "events_"
+APPSTATUS_PREFIX = "appstatus_"
+COMPACT_SUFFIX = ".compact"
+IN_PROGRESS_SUFFIX = ".inprogress"
+
+_EVENTS_FILE = re.compile(r"events_(\d+)_(.+)\Z", re.DOTALL)
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class AppLog:
+    """One application attempt's event log: the files to read, in order."""
+
+    log_name: str
+    """The file or rolling-dir name without ``eventlog_v2_``, codec and ``.inprogress`` suffixes,
+    e.g. ``local-1795302147485``, ``local-1430917381535_1``."""
+    files: tuple[Path, ...]
+    """Absolute paths, in read order."""
+    codec: str | None
+    """Compression codec of the first file (as Spark: the codec of the first file it reads); None = plain."""
+    in_progress: bool
+    """Single file: its name ends in ``.inprogress``; rolling dir: its appstatus file's name does (or it has none)."""
+    rolling: bool
+    """True for a rolling event-log directory."""
+
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        """``(path, size, mtime_ns)`` of each file, for a cache key: it changes when a file is rewritten or grows."""
+        result = []
+        for p in self.files:
+            try:
+                st = p.stat()
+            except OSError as e:
+                raise SparkswordError(f"cannot read the file ({e.strerror or e})", path=p) from None
+            result.append((str(p), st.st_size, st.st_mtime_ns))
+        return tuple(result)
+
+
+def discover(path: str | Path) -> list[AppLog]:
+    """The application attempts that ``path`` (a file, rolling dir, history dir or glob pattern) names.
+
+    * A file is always one event log (even if oddly named): the loader judges its content.
+    * A rolling dir (``eventlog_v2_*``, or any dir with ``events_<n>_*`` files and an ``appstatus_*`` file) is one
+      event log: its ``events_`` files sorted by index, a ``.compact`` file after the plain file of the same index,
+      everything before the last ``.compact`` file dropped; the remaining indices must be contiguous (and start at
+      1 unless the first is a ``.compact`` file). A rolling dir without an ``appstatus_`` file is accepted and
+      treated as in progress (Spark's reader would refuse it; the files are still a readable log).
+    * Any other directory is a history directory: each entry that is a single event-log file or a rolling dir
+      is one event log (it is not searched deeper). Names starting with ``.`` and ``.crc`` files are ignored.
+    * A pattern with ``*``, ``?`` or ``[`` (that is not an existing path) is expanded; each match is taken as above.
+
+    Results are sorted by :attr:`AppLog.log_name` (a glob's: per match, in sorted match order) and de-duplicated.
+    Raises :class:`SparkswordError` for a missing or unreadable path, a directory without logs, a pattern that
+    matches nothing, or a broken rolling dir.
+    """
+    text = os.fspath(path)
+    expanded = os.path.expanduser(text)
+    if not os.path.lexists(expanded) and _GLOB_CHARS.search(expanded):
+        matches = sorted(glob.glob(expanded))
+        if not matches:
+            raise SparkswordError("no file or directory matches this pattern", path=text)
+        seen: set[tuple[Path, ...]] = set()
+        result: list[AppLog] = []
+        for match in matches:
+            for app in _discover_path(Path(match)):
+                if app.files not in seen:
+                    seen.add(app.files)
+                    result.append(app)
+        return result
+    return _discover_path(Path(expanded))
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+
+def _absolute(p: Path) -> Path:
+    """Absolute and normalised, without resolving symlinks (their names carry the codec)."""
+    return Path(os.path.abspath(p))
+
+
+def _stat(p: Path) -> os.stat_result:
+    try:
+        return p.stat()
+    except FileNotFoundError:
+        if os.path.islink(p):
+            raise SparkswordError("broken symbolic link", path=p) from None
+        raise SparkswordError("no such file or directory", path=p) from None
+    except OSError as e:
+        raise SparkswordError(f"cannot access ({e.strerror or e})", path=p) from None
+
+
+def _list_dir(p: Path) -> list[Path]:
+    try:
+        return sorted(p.iterdir())
+    except OSError as e:
+        raise SparkswordError(f"cannot list the directory ({e.strerror or e})", path=p) from None
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name.endswith(".crc")
+
+
+def _discover_path(p: Path) -> list[AppLog]:
+    p = _absolute(p)
+    st = _stat(p)
+    if stat.S_ISDIR(st.st_mode):
+        if _is_rolling_dir(p):
+            return [_rolling_log(p)]
+        return _history_dir(p)
+    if not os.access(p, os.R_OK):
+        raise SparkswordError("cannot read the file (permission denied)", path=p)
+    return [_single_log(p)]
+
+
+def _single_log(p: Path) -> AppLog:
+    name = p.name
+    in_progress = name.endswith(IN_PROGRESS_SUFFIX)
+    base = name.removesuffix(IN_PROGRESS_SUFFIX)
+    codec = codec_for(p)
+    if codec is not None:
+        base = base[: -(len(codec) + 1)]
+    return AppLog(log_name=base or name, files=(p,), codec=codec, in_progress=in_progress, rolling=False)
+
+
+def _is_rolling_dir(p: Path) -> bool:
+    """``eventlog_v2_*``, or a directory holding ``events_<n>_*`` files and an ``appstatus_*`` file."""
+    if p.name.startswith(ROLLING_DIR_PREFIX):
+        return True
+    try:
+        names = [e.name for e in os.scandir(p)]
+    except OSError:
+        return False
+    has_events = any(_EVENTS_FILE.match(n) for n in names if not _ignored(n))
+    has_status = any(n.startswith(APPSTATUS_PREFIX) for n in names if not _ignored(n))
+    return has_events and has_status
+
+
+def _history_dir(p: Path) -> list[AppLog]:
+    apps: list[AppLog] = []
+    for entry in _list_dir(p):
+        if _ignored(entry.name):
+            continue
+        try:
+            st = entry.stat()
+        except OSError:
+            continue  # a broken link or an entry that vanished: not a log
+        if stat.S_ISDIR(st.st_mode):
+            if _is_rolling_dir(entry):
+                apps.append(_rolling_log(entry))
+        elif stat.S_ISREG(st.st_mode):
+            if not os.access(entry, os.R_OK):
+                raise SparkswordError("cannot read the file (permission denied)", path=entry)
+            apps.append(_single_log(entry))
+    if not apps:
+        raise SparkswordError("no Spark event logs found in directory", path=p)
+    apps.sort(key=lambda a: (a.log_name, a.files))
+    return apps
+
+
+def _rolling_log(d: Path) -> AppLog:
+    """One rolling event-log dir, read as ``RollingEventLogFilesFileReader`` does."""
+    events: list[tuple[int, bool, Path]] = []
+    statuses: list[str] = []
+    for entry in _list_dir(d):
+        name = entry.name
+        if _ignored(name):
+            continue
+        if name.startswith(APPSTATUS_PREFIX):
+            statuses.append(name)
+        elif name.startswith(EVENTS_PREFIX):
+            m = _EVENTS_FILE.match(name)
+            if m is None:
+                raise SparkswordError(
+                    f"unexpected file name {name!r} in a rolling event log (expected events_<index>_<appId>...)",
+                    path=d,
+                )
+            if entry.is_dir():
+                raise SparkswordError(f"{name!r} is a directory, expected an event log file", path=d)
+            events.append((int(m.group(1)), name.endswith(COMPACT_SUFFIX), entry))
+    if not events:
+        raise SparkswordError("no events_<n>_* files in this rolling event log directory", path=d)
+    events.sort(key=lambda e: (e[0], e[1], e[2].name))
+    last_compact = max((i for i, e in enumerate(events) if e[1]), default=0)
+    events = events[last_compact:]
+    indices = [e[0] for e in events]
+    for (a, _, pa), (b, _, pb) in zip(events, events[1:]):
+        if b == a:
+            raise SparkswordError(f"two event log files with index {a}: {pa.name} and {pb.name}", path=d)
+        if b != a + 1:
+            missing = ", ".join(f"events_{i}" for i in range(a + 1, min(b, a + 4)))
+            more = ", ..." if b - a > 4 else ""
+            raise SparkswordError(
+                f"missing event log file {missing}{more} (found {pa.name} then {pb.name})", path=d
+            )
+    first_index, first_compact, first = events[0]
+    if not first_compact and first_index != 1:
+        raise SparkswordError(
+            f"missing event log file events_1 (the first file is {first.name}; without it the log has no start)",
+            path=d,
+        )
+    files = tuple(_absolute(e[2]) for e in events)
+    codec = codec_for(files[0])
+    for f in files[1:]:
+        if codec_for(f) != codec:
+            raise SparkswordError(
+                f"event log files use different codecs ({files[0].name}: {codec or 'none'}, "
+                f"{f.name}: {codec_for(f) or 'none'})",
+                path=d,
+            )
+    for f in files:
+        if not os.access(f, os.R_OK):
+            raise SparkswordError("cannot read the file (permission denied)", path=f)
+    # Complete iff an appstatus file without ".inprogress" exists; no appstatus file at all: lenient, in progress.
+    in_progress = not any(not s.endswith(IN_PROGRESS_SUFFIX) for s in statuses)
+    return AppLog(
+        log_name=_rolling_log_name(d, files[0]),
+        files=files,
+        codec=codec,
+        in_progress=in_progress,
+        rolling=True,
+    )
+
+
+def _rolling_log_name(d: Path, first: Path) -> str:
+    if d.name.startswith(ROLLING_DIR_PREFIX) and len(d.name) > len(ROLLING_DIR_PREFIX):
+        return d.name[len(ROLLING_DIR_PREFIX):]
+    # Not named eventlog_v2_*: the app id from the events file name.
+    m = _EVENTS_FILE.match(first.name)
+    assert m is not None
+    name = m.group(2).removesuffix(COMPACT_SUFFIX).removesuffix(IN_PROGRESS_SUFFIX)
+    ext = name.rsplit(".", 1)[1].lower() if "." in name else None
+    if ext in CODECS:
+        name = name[: -(len(ext) + 1)]
+    return name
