@@ -273,7 +273,8 @@ SELECT $app_id AS app_id, $attempt_id AS attempt_id, s."Job ID" AS job_id,
   json_extract_string(s.Properties, '$."spark.job.tags"') AS job_tags,
   s.Properties AS properties, s.ord AS start_ord, e.ord AS end_ord,
   [struct_pack(stage_id := si."Stage ID", stage_attempt_id := COALESCE(si."Stage Attempt ID", 0),
-               num_tasks := si."Number of Tasks", completion_ms := si."Completion Time")
+               num_tasks := si."Number of Tasks", submission_ms := si."Submission Time",
+               completion_ms := si."Completion Time")
    FOR si IN COALESCE(s."Stage Infos", [])] AS stage_infos
 FROM starts s LEFT JOIN ends e ON e."Job ID" = s."Job ID"
 """
@@ -312,7 +313,7 @@ SELECT $app_id AS app_id, $attempt_id AS attempt_id, ids.executor_id,
   a."Executor Info"."Resources" AS resources,
   a."Executor Info"."Registration Time" AS registration_ms, a."Executor Info"."Request Time" AS request_ms,
   a."Executor ID" IS NOT NULL AS has_executor_added,
-  a.ord AS added_ord, r.ord AS removed_ord, b.ord AS bm_added_ord
+  a.ord AS added_ord, r.ord AS removed_ord, b.ord AS bm_added_ord, b."Timestamp" AS bm_added_ms
 FROM ids
 LEFT JOIN added a ON a."Executor ID" = ids.executor_id
 LEFT JOIN removed r ON r."Executor ID" = ids.executor_id
@@ -334,8 +335,8 @@ WITH ev AS (
     regexp_replace(regexp_replace(regexp_extract(Event, '[^.$]+$'), 'Blacklisted', 'Excluded'),
                    'Unblacklisted', 'Unexcluded') AS kind0
   FROM _raw
-  WHERE Event LIKE 'org.apache.spark.scheduler.SparkListener%Blacklisted%'
-     OR Event LIKE 'org.apache.spark.scheduler.SparkListener%Excluded%'
+  WHERE Event ILIKE 'org.apache.spark.scheduler.SparkListener%Blacklisted%'
+     OR Event ILIKE 'org.apache.spark.scheduler.SparkListener%Excluded%'
 ),
 norm AS (SELECT *, replace(kind0, 'UnExcluded', 'Unexcluded') AS kind FROM ev)
 SELECT $app_id AS app_id, $attempt_id AS attempt_id,
@@ -379,11 +380,11 @@ WHERE sections.j IS NOT NULL
 
 _SQL_EXECUTIONS = """
 WITH starts AS (
-  SELECT * FROM _raw WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart'
+  SELECT rowid AS ord, * FROM _raw WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart'
   QUALIFY row_number() OVER (PARTITION BY executionId ORDER BY rowid DESC) = 1
 ),
 ends AS (
-  SELECT * FROM _raw WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd'
+  SELECT rowid AS ord, * FROM _raw WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd'
   QUALIFY row_number() OVER (PARTITION BY executionId ORDER BY rowid DESC) = 1
 ),
 updates AS (
@@ -402,7 +403,7 @@ SELECT $app_id AS app_id, $attempt_id AS attempt_id, s.executionId AS execution_
   COALESCE(u.sparkPlanInfo, s.sparkPlanInfo) AS plan_json,
   s.time AS start_ms, e.time AS end_ms, e.time - s.time AS duration_ms, e.errorMessage AS error_message,
   COALESCE(j.job_ids, []::BIGINT[]) AS job_ids, s.modifiedConfigs AS modified_configs,
-  s.jobTags AS job_tags, s.jobGroupId AS job_group
+  s.jobTags AS job_tags, s.jobGroupId AS job_group, s.queryId AS query_id, s.ord AS start_ord, e.ord AS end_ord
 FROM starts s LEFT JOIN ends e USING (executionId) LEFT JOIN updates u USING (executionId)
 LEFT JOIN job_ids j ON j.execution_id = s.executionId
 """

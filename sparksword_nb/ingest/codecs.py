@@ -17,6 +17,7 @@ the codec and the byte offset.
 """
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ _IN_PROGRESS_SUFFIX = ".inprogress"
 
 _READ_CHUNK = 4 * 1024 * 1024  # compressed bytes read from the file at a time
 _OUT_CAP = 4 * 1024 * 1024  # decoded bytes gathered before one write to the output
+_OUT_START = 256 * 1024
 _FEED = 64 * 1024  # compressed bytes given to a zstd / zlib decompressor per call
 _ZLIB_MAX_OUT = 4 * 1024 * 1024  # zlib output per call (bounds memory on highly compressed input)
 
@@ -154,7 +156,7 @@ class _Sink:
 
     def __init__(self, out: BinaryIO) -> None:
         self.out = out
-        self.buf = bytearray(_OUT_CAP)
+        self.buf = bytearray(_OUT_START)  # grows to _OUT_CAP: small files do not pay for a big buffer
         self.view = memoryview(self.buf)
         self.pos = 0
         self.total = 0
@@ -163,9 +165,8 @@ class _Sink:
         """A writable slice of exactly ``n`` bytes; call :meth:`commit` after filling it."""
         if self.pos + n > len(self.buf):
             self.flush()
-            if n > len(self.buf):
-                self.view.release()
-                self.buf = bytearray(n)
+            if n > len(self.buf) or len(self.buf) < _OUT_CAP:
+                self.buf = bytearray(max(n, min(_OUT_CAP, 2 * len(self.buf))))
                 self.view = memoryview(self.buf)
         return self.view[self.pos:self.pos + n]
 
@@ -198,17 +199,21 @@ class _Sink:
 
 
 class _Input:
-    """Buffered reading of the compressed file: ``buf[off:]`` are the unread bytes, ``base`` the file offset of
-    ``buf[0]``."""
+    """Buffered reading of the compressed file into one reused buffer: ``view[off:end]`` are the unread bytes,
+    ``base`` is the file offset of ``buf[0]``."""
 
-    __slots__ = ("f", "buf", "off", "base", "eof")
+    __slots__ = ("f", "buf", "view", "off", "end", "base", "eof", "size_hint")
 
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
-        self.buf = b""
-        self.off = 0
-        self.base = 0
+        self.buf = bytearray()
+        self.view = memoryview(self.buf)
+        self.off = self.end = self.base = 0
         self.eof = False
+        try:
+            self.size_hint = os.fstat(f.fileno()).st_size
+        except (OSError, AttributeError, ValueError):
+            self.size_hint = _READ_CHUNK
 
     @property
     def pos(self) -> int:
@@ -216,34 +221,53 @@ class _Input:
         return self.base + self.off
 
     def avail(self) -> int:
-        return len(self.buf) - self.off
+        return self.end - self.off
+
+    def rest(self) -> bytes:
+        """The unread bytes (at the end of the file: a short tail)."""
+        return bytes(self.view[self.off:self.end])
 
     def need(self, n: int) -> bool:
         """Make at least ``n`` unread bytes available; False if the file ends first."""
-        while len(self.buf) - self.off < n:
+        while self.end - self.off < n:
             if self.eof:
                 return False
-            chunk = self.f.read(max(_READ_CHUNK, n - (len(self.buf) - self.off)))
-            if not chunk:
+            rem = self.end - self.off
+            if len(self.buf) < n or (self.off == 0 and rem == len(self.buf)):
+                # First read, or a block larger than the buffer: a bigger buffer (small files get a small one).
+                size = max(n, min(_READ_CHUNK, self.size_hint + 64), 2 * len(self.buf))
+                new = bytearray(size)
+                new[:rem] = self.view[self.off:self.end]
+                self.buf, self.view = new, memoryview(new)
+            elif rem:
+                self.buf[:rem] = bytes(self.view[self.off:self.end])
+            self.base += self.off
+            self.off, self.end = 0, rem
+            got = self.f.readinto(self.view[rem:])
+            if not got:
                 self.eof = True
                 return False
-            self.base += self.off
-            self.buf = self.buf[self.off:] + chunk if self.off < len(self.buf) else chunk
-            self.off = 0
+            self.end += got
         return True
 
 
 def _pieces(f: BinaryIO) -> Iterator[tuple[int, memoryview]]:
-    """(file offset, piece) of the whole file, in pieces of ``_FEED`` bytes, read ``_READ_CHUNK`` at a time."""
+    """(file offset, piece) of the whole file, in pieces of ``_FEED`` bytes, read ``_READ_CHUNK`` at a time into
+    one reused buffer: a piece is valid until the next one is asked for."""
+    try:
+        size = os.fstat(f.fileno()).st_size - f.tell()
+    except (OSError, AttributeError, ValueError):
+        size = _READ_CHUNK
+    buf = bytearray(max(_FEED, min(_READ_CHUNK, size + 64)))
+    view = memoryview(buf)
     offset = 0
     while True:
-        chunk = f.read(_READ_CHUNK)
-        if not chunk:
+        got = f.readinto(buf)
+        if not got:
             return
-        view = memoryview(chunk)
-        for i in range(0, len(chunk), _FEED):
-            yield offset + i, view[i:i + _FEED]
-        offset += len(chunk)
+        for i in range(0, got, _FEED):
+            yield offset + i, view[i:min(i + _FEED, got)]
+        offset += got
 
 
 _KNOWN_MAGICS: tuple[tuple[bytes, str], ...] = (
@@ -337,7 +361,7 @@ def _decode_lz4(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Decod
     while True:
         start = inp.pos
         if not inp.need(hlen):
-            rest = inp.buf[inp.off:]
+            rest = inp.rest()
             if not rest:
                 break  # clean end at a block boundary
             if not _LZ4_MAGIC.startswith(rest[:8]):
@@ -345,11 +369,11 @@ def _decode_lz4(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Decod
                     raise _not_a("lz4", rest, "'LZ4Block'", path)
                 raise SparkswordError(f"corrupt lz4 stream at byte {start}: no 'LZ4Block' magic", path=path)
             return _torn("lz4", "incomplete lz4 block header", start, len(rest), path, tolerate, sink)
-        buf, off = inp.buf, inp.off
+        buf, off, view = inp.buf, inp.off, inp.view
         magic, token, clen, ulen, check = header.unpack_from(buf, off)
         if magic != _LZ4_MAGIC:
             if first:
-                raise _not_a("lz4", buf[off:off + 16], "'LZ4Block'", path)
+                raise _not_a("lz4", bytes(buf[off:off + 16]), "'LZ4Block'", path)
             raise SparkswordError(f"corrupt lz4 stream at byte {start}: no 'LZ4Block' magic", path=path)
         first = False
         method = token & 0xF0
@@ -377,8 +401,8 @@ def _decode_lz4(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Decod
             return _torn(
                 "lz4", "incomplete lz4 block", start, inp.avail(), path, tolerate, sink
             )
-        buf, off = inp.buf, inp.off
-        payload = memoryview(buf)[off + hlen:off + hlen + clen]
+        buf, off, view = inp.buf, inp.off, inp.view
+        payload = view[off + hlen:off + hlen + clen]
         target = sink.reserve(ulen)
         if method == _LZ4_METHOD_RAW:
             target[:] = payload
@@ -420,7 +444,7 @@ def _decode_snappy(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> De
     def read_header(first: bool) -> DecodeResult | None:
         start = inp.pos
         if not inp.need(header_len):
-            rest = inp.buf[inp.off:]
+            rest = inp.rest()
             if first and not rest:
                 return DecodeResult(0, None)  # an empty file
             if not _SNAPPY_MAGIC.startswith(rest[:8]):
@@ -428,7 +452,7 @@ def _decode_snappy(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> De
                     raise _not_a("snappy", rest, "the header 82 'SNAPPY' 00", path)
                 raise SparkswordError(f"corrupt snappy stream at byte {start}: invalid stream header", path=path)
             return _torn("snappy", "incomplete snappy stream header", start, len(rest), path, tolerate, sink)
-        head = inp.buf[inp.off:inp.off + header_len]
+        head = bytes(inp.view[inp.off:inp.off + header_len])
         if not head.startswith(_SNAPPY_MAGIC):
             if first:
                 raise _not_a("snappy", head, "the header 82 'SNAPPY' 00", path)
@@ -447,7 +471,7 @@ def _decode_snappy(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> De
             if rest == 0:
                 break  # snappy streams have no end marker: EOF between chunks is the end
             return _torn("snappy", "incomplete snappy chunk length", start, rest, path, tolerate, sink)
-        buf, off = inp.buf, inp.off
+        buf, off, view = inp.buf, inp.off, inp.view
         if buf[off:off + 4] == magic_head:
             ended = read_header(False)  # concatenated streams: skip the repeated header
             if ended is not None:
@@ -460,8 +484,8 @@ def _decode_snappy(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> De
             )
         if not inp.need(4 + clen):
             return _torn("snappy", "incomplete snappy chunk", start, inp.avail(), path, tolerate, sink)
-        buf, off = inp.buf, inp.off
-        payload = memoryview(buf)[off + 4:off + 4 + clen]
+        buf, off, view = inp.buf, inp.off, inp.view
+        payload = view[off + 4:off + 4 + clen]
         try:
             ulen = raw_len(payload)
             if ulen > clen * _SNAPPY_MAX_RATIO + 64:
@@ -499,7 +523,7 @@ def _decode_lzf(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Decod
     while True:
         start = inp.pos
         if not inp.need(5):
-            rest = inp.buf[inp.off:]
+            rest = inp.rest()
             if not rest:
                 break  # EOF between chunks: the end
             if not rest.startswith(b"ZV"[:len(rest)]) or (len(rest) >= 3 and rest[2] > 1):
@@ -507,29 +531,29 @@ def _decode_lzf(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Decod
                     raise _not_a("lzf", rest, "'ZV'", path)
                 raise SparkswordError(f"corrupt lzf stream at byte {start}: no 'ZV' chunk header", path=path)
             return _torn("lzf", "incomplete lzf chunk header", start, len(rest), path, tolerate, sink)
-        buf, off = inp.buf, inp.off
+        buf, off, view = inp.buf, inp.off, inp.view
         if buf[off] != 0x5A or buf[off + 1] != 0x56 or buf[off + 2] not in (_LZF_STORED, _LZF_COMPRESSED):
             if first:
-                raise _not_a("lzf", buf[off:off + 16], "'ZV'", path)
+                raise _not_a("lzf", bytes(buf[off:off + 16]), "'ZV'", path)
             raise SparkswordError(f"corrupt lzf stream at byte {start}: no 'ZV' chunk header", path=path)
         first = False
         if buf[off + 2] == _LZF_STORED:
             (length,) = unpack_h(buf, off + 3)
             if not inp.need(5 + length):
                 return _torn("lzf", "incomplete lzf chunk", start, inp.avail(), path, tolerate, sink)
-            buf, off = inp.buf, inp.off
-            sink.write(memoryview(buf)[off + 5:off + 5 + length])
+            buf, off, view = inp.buf, inp.off, inp.view
+            sink.write(view[off + 5:off + 5 + length])
             inp.off += 5 + length
             continue
         if not inp.need(7):
             return _torn("lzf", "incomplete lzf chunk header", start, inp.avail(), path, tolerate, sink)
-        buf, off = inp.buf, inp.off
+        buf, off, view = inp.buf, inp.off, inp.view
         clen, ulen = unpack_hh(buf, off + 3)
         if not inp.need(7 + clen):
             return _torn("lzf", "incomplete lzf chunk", start, inp.avail(), path, tolerate, sink)
-        buf, off = inp.buf, inp.off
+        buf, off, view = inp.buf, inp.off, inp.view
         try:
-            data = decompress(buf[off + 7:off + 7 + clen], ulen) if ulen else b""
+            data = decompress(bytes(view[off + 7:off + 7 + clen]), ulen) if ulen else b""
         except Exception as e:  # python-lzf raises ValueError on corrupt data
             raise SparkswordError(
                 f"corrupt lzf stream: the chunk at byte {start} does not decompress ({e})", path=path

@@ -279,8 +279,106 @@ def _stage_stages(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE _stg_stages_base")
 
 
+# Plan nodes that SparkPlanGraph leaves out of the graph: it follows their (only) child instead.
+_PASS_THROUGH_STAGES = ("ResultQueryStage", "TableCacheQueryStage")
+_REUSABLE_STAGES = ("BroadcastQueryStage", "ShuffleQueryStage")
+
+
+@dataclass
+class _GraphNode:
+    """One node of Spark's SparkPlanGraph (a WholeStageCodegen node is a cluster of its members)."""
+
+    node_id: int
+    plan: dict
+    depth: int
+    parent_id: int | None
+    cluster_id: int | None
+    out_edges: list[dict] = field(default_factory=list)
+
+
+def _plan_keys(plan: dict) -> dict[int, int]:
+    """id(plan node) -> a number equal for equal subtrees, as SparkPlanInfo.equals compares them
+    (node name, simpleString and children; metrics and metadata do not count)."""
+    keys: dict[int, int] = {}
+    interned: dict[tuple, int] = {}
+    stack: list[tuple[dict, bool]] = [(plan, False)]
+    while stack:  # iterative post-order: plans can be deeper than Python's recursion limit
+        node, children_done = stack.pop()
+        children = [c for c in node.get("children") or [] if isinstance(c, dict)]
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children)
+            continue
+        signature = (node.get("nodeName"), node.get("simpleString"), tuple(keys[id(c)] for c in children))
+        keys[id(node)] = interned.setdefault(signature, len(interned))
+    return keys
+
+
+def spark_plan_graph(plan: dict) -> list[_GraphNode]:
+    """The nodes of SparkPlanGraph.apply(plan), with Spark's node ids and edges (in Spark's edge order).
+
+    Follows SparkPlanGraph.buildSparkPlanGraphNode: WholeStageCodegen nodes become clusters holding the
+    nodes below them down to the next InputAdapter; InputAdapter and query stages are skipped; a reused
+    exchange or subquery is not repeated but gets one more edge from the node first built for it.
+    """
+    keys = _plan_keys(plan)
+    graph: list[_GraphNode] = []
+    reusable: dict[int, _GraphNode] = {}  # plan key -> node of an Exchange or Subquery already built
+    edge_count = 0
+
+    def add_edge(from_node: _GraphNode, to_node: _GraphNode | None) -> None:
+        nonlocal edge_count
+        if to_node is None:
+            return
+        from_node.out_edges.append({"to_node_id": to_node.node_id, "edge_order": edge_count})
+        edge_count += 1
+
+    # (plan node, tree depth, graph parent, enclosing codegen cluster); a stack reproduces Spark's recursion order
+    stack: list[tuple[dict, int, _GraphNode | None, _GraphNode | None]] = [(plan, 0, None, None)]
+    while stack:
+        info, depth, parent, cluster = stack.pop()
+        name = info.get("nodeName") or ""
+        children = [c for c in info.get("children") or [] if isinstance(c, dict)]
+        first = children[0] if children else None
+        if name.startswith("WholeStageCodegen"):
+            node = _GraphNode(len(graph), info, depth, None, None)
+            graph.append(node)
+            if first is not None:
+                stack.append((first, depth + 1, parent, node))
+        elif name == "InputAdapter" or name in _PASS_THROUGH_STAGES:
+            if first is not None:
+                stack.append((first, depth + 1, parent, None))
+        elif name in _REUSABLE_STAGES:
+            if first is not None and keys[id(first)] in reusable:
+                add_edge(reusable[keys[id(first)]], parent)
+            elif first is not None:
+                stack.append((first, depth + 1, parent, None))
+        elif name == "Subquery" and cluster is not None:
+            stack.append((info, depth, parent, None))  # a subquery is never inside a codegen cluster
+        elif name == "Subquery" and keys[id(info)] in reusable:
+            add_edge(reusable[keys[id(info)]], parent)
+        elif name == "ReusedSubquery":
+            if first is not None:
+                stack.append((first, depth + 1, parent, cluster))
+        elif name == "ReusedExchange" and first is not None and keys[id(first)] in reusable:
+            add_edge(reusable[keys[id(first)]], parent)
+        else:
+            node = _GraphNode(len(graph), info, depth, parent.node_id if parent else None,
+                              cluster.node_id if cluster else None)
+            graph.append(node)
+            if "Exchange" in name or name == "Subquery":
+                reusable[keys[id(info)]] = node
+            add_edge(node, parent)
+            stack.extend((c, depth + 1, node, cluster) for c in reversed(children))
+    return graph
+
+
 def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict) -> None:
-    """sparkPlanInfo trees -> one row per plan node and per node metric (Python: a few trees per app)."""
+    """Final sparkPlanInfo trees -> Spark's plan graph: one row per graph node and per node metric.
+
+    Node ids, the nodes kept and the edges are those of Spark's SparkPlanGraph (what the SQL tab and the
+    History Server's `sql` endpoint show); Python, as there are only a few trees per app.
+    """
     nodes: list[tuple] = []
     metrics: list[tuple] = []
     for execution_id, plan_text in con.execute(
@@ -290,41 +388,42 @@ def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict) -> None:
             plan = json.loads(plan_text)
         except ValueError:
             continue
-        counter = 0
-        stack: list[tuple[dict, int | None, int]] = [(plan, None, 0)]
-        while stack:
-            node, parent, depth = stack.pop()
-            if not isinstance(node, dict):
-                continue
-            node_id = counter
-            counter += 1
+        if not isinstance(plan, dict):
+            continue
+        for node in spark_plan_graph(plan):
+            info = node.plan
             nodes.append((
-                execution_id, node_id, parent, depth, node.get("nodeName"), node.get("simpleString"),
-                json.dumps(node.get("metadata") or {}, sort_keys=True),
+                execution_id, node.node_id, node.parent_id, node.depth, info.get("nodeName"),
+                info.get("simpleString"), json.dumps(info.get("metadata") or {}, sort_keys=True),
+                node.cluster_id, node.out_edges,
             ))
-            for m in node.get("metrics") or []:
-                if isinstance(m, dict):
-                    metrics.append((execution_id, node_id, m.get("accumulatorId"), m.get("name"), m.get("metricType")))
-            children = node.get("children") or []
-            for child in reversed(children):
-                stack.append((child, node_id, depth + 1))
+            plan_metrics = [m for m in info.get("metrics") or [] if isinstance(m, dict)]
+            for order, m in enumerate(plan_metrics):
+                metrics.append((
+                    execution_id, node.node_id, m.get("accumulatorId"), m.get("name"), m.get("metricType"), order,
+                ))
+    # parent_node_id: the node this one's own edge leads to; out_edges: all its edges (a reused exchange
+    # feeds several nodes), edge_order being the edge's place in Spark's edge list.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _stg_sql_plan_nodes (app_id VARCHAR, attempt_id VARCHAR, "
         "execution_id BIGINT, node_id INTEGER, parent_node_id INTEGER, depth INTEGER, node_name VARCHAR, "
-        "simple_string VARCHAR, metadata JSON)"
+        "simple_string VARCHAR, metadata JSON, codegen_cluster_id INTEGER, "
+        "out_edges STRUCT(to_node_id INTEGER, edge_order INTEGER)[])"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _stg_sql_metrics (app_id VARCHAR, attempt_id VARCHAR, "
-        "execution_id BIGINT, node_id INTEGER, accumulator_id BIGINT, name VARCHAR, metric_type VARCHAR)"
+        "execution_id BIGINT, node_id INTEGER, accumulator_id BIGINT, name VARCHAR, metric_type VARCHAR, "
+        "metric_order INTEGER)"
     )
     app, attempt = params["app_id"], params["attempt_id"]
     if nodes:
         con.executemany(
-            "INSERT INTO _stg_sql_plan_nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(app, attempt, *n) for n in nodes]
+            "INSERT INTO _stg_sql_plan_nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(app, attempt, *n) for n in nodes],
         )
     if metrics:
         con.executemany(
-            "INSERT INTO _stg_sql_metrics VALUES (?, ?, ?, ?, ?, ?, ?)", [(app, attempt, *m) for m in metrics]
+            "INSERT INTO _stg_sql_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(app, attempt, *m) for m in metrics]
         )
 
 

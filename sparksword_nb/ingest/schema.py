@@ -161,6 +161,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "jobTags": "VARCHAR[]",
     "jobGroupId": "VARCHAR",
     "errorMessage": "VARCHAR",
+    "queryId": "VARCHAR",
     "accumUpdates": "JSON",
     "sqlPlanMetrics": "JSON",
 }

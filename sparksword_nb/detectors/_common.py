@@ -1,0 +1,128 @@
+"""SQL and wording the detectors share: per-stage task statistics, SQL plan metric values, units.
+
+`STAGE_STATS` computes a stage's task quantiles the way the History Server's taskSummary does (over the
+stage attempt's successful tasks, value at index min(floor(q * n), n - 1) of the sorted values), so the
+numbers in an insight's evidence are the ones a user sees on the stage page.
+"""
+from __future__ import annotations
+
+from ..cli import _human_bytes as human_bytes  # noqa: F401  (one formatter for the whole package)
+from ..cli import _human_ms as human_ms  # noqa: F401
+
+
+def hs_quantile(sorted_list: str, q: float, n: str = "n_ok") -> str:
+    """SQL for the History Server's quantile `q` of an ascending list with `n` elements."""
+    return f"{sorted_list}[least(floor({q} * {n})::BIGINT, {n} - 1) + 1]"
+
+
+# One row per stage attempt that has successful tasks. `read` is what a task of that stage reads:
+# shuffle bytes for a stage after a shuffle, input bytes for a scan stage. dur_med / dur_max are the
+# History Server's duration quantiles; longest_ok_ms is the longest successful task.
+STAGE_STATS = f"""
+WITH kinds AS (
+  SELECT stage_id, stage_attempt_id,
+    CASE WHEN shuffle_local_bytes_read + shuffle_remote_bytes_read > 0 THEN 'shuffle read'
+         WHEN input_bytes > 0 THEN 'input' END AS read_kind
+  FROM stages
+),
+ok AS (
+  SELECT t.*, k.read_kind, t.status = 'SUCCESS' AS success,
+    CASE k.read_kind WHEN 'shuffle read' THEN t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read
+                     WHEN 'input' THEN t.input_bytes ELSE 0 END AS read_bytes,
+    greatest(t.input_bytes + t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read,
+             t.output_bytes + t.shuffle_write_bytes) AS task_bytes
+  FROM tasks t JOIN kinds k USING (stage_id, stage_attempt_id)
+  WHERE t.status <> 'RUNNING' AND t.duration_ms IS NOT NULL
+),
+agg AS (
+  SELECT stage_id, stage_attempt_id, any_value(read_kind) AS read_kind,
+    count(*) FILTER (WHERE success) AS n_ok,
+    -- the History Server's duration quantiles also sort failed and killed attempts' durations (their
+    -- metrics are stored negated and drop out, their durations do not), at successful-task indices
+    list_sort(list(duration_ms)) AS dur_sorted,
+    list_sort(list(read_bytes) FILTER (WHERE success)) AS read_sorted,
+    list_sort(list(task_bytes) FILTER (WHERE success)) AS bytes_sorted,
+    sum(duration_ms) FILTER (WHERE success) AS sum_duration_ms,
+    sum(read_bytes) FILTER (WHERE success) AS sum_read_bytes,
+    sum(task_bytes) FILTER (WHERE success) AS sum_task_bytes,
+    sum(duration_ms - executor_run_time_ms) FILTER (WHERE success) AS sum_overhead_ms,
+    first(struct_pack(task_id, "index", executor_id, host, duration_ms, read_bytes, executor_run_time_ms,
+                      jvm_gc_time_ms, shuffle_fetch_wait_time_ms, executor_deserialize_time_ms,
+                      executor_cpu_ns, launch_ms)
+          ORDER BY duration_ms DESC, task_id) FILTER (WHERE success) AS longest,
+    first(struct_pack(task_id, "index", executor_id, duration_ms, read_bytes, task_bytes)
+          ORDER BY read_bytes DESC, task_id) FILTER (WHERE success) AS heaviest,
+    first(struct_pack(task_id, "index", duration_ms, task_bytes) ORDER BY task_bytes DESC, task_id)
+      FILTER (WHERE success) AS biggest
+  FROM ok GROUP BY stage_id, stage_attempt_id
+  HAVING count(*) FILTER (WHERE success) > 0
+)
+SELECT s.stage_id, s.stage_attempt_id, s.status, s.name, s.num_tasks, s.job_ids, s.sql_execution_id,
+  s.parent_ids, s.submitted_ms, s.completed_ms,
+  COALESCE(s.completed_ms - COALESCE(s.first_task_launched_ms, s.submitted_ms), 0) AS wall_ms,
+  a.read_kind, a.n_ok,
+  {hs_quantile('a.dur_sorted', 0.5, 'a.n_ok')} AS dur_med, a.dur_sorted[a.n_ok] AS dur_max,
+  a.longest.duration_ms AS longest_ok_ms,
+  {hs_quantile('a.read_sorted', 0.5, 'a.n_ok')} AS read_med, a.read_sorted[a.n_ok] AS read_max,
+  {hs_quantile('a.bytes_sorted', 0.5, 'a.n_ok')} AS bytes_med, a.bytes_sorted[a.n_ok] AS bytes_max,
+  a.sum_duration_ms, a.sum_read_bytes, a.sum_task_bytes, a.sum_overhead_ms, a.longest, a.heaviest, a.biggest,
+  s.executor_run_time_ms, s.jvm_gc_time_ms, s.memory_bytes_spilled, s.disk_bytes_spilled,
+  s.input_bytes, s.output_bytes, s.shuffle_write_bytes,
+  s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read AS shuffle_read_bytes,
+  s.shuffle_write_time_ns, s.shuffle_fetch_wait_time_ms
+FROM agg a JOIN stages s USING (stage_id, stage_attempt_id)
+"""
+
+# The final value of every SQL plan metric: the last stage-completion value of its accumulator (task
+# updates summed by Spark), or the driver's own update; with the stages that updated it.
+SQL_METRIC_VALUES = """
+WITH stage_vals AS (
+  SELECT accumulator_id, max(TRY_CAST(value AS BIGINT)) AS value,
+         list(DISTINCT stage_id ORDER BY stage_id) AS stage_ids
+  FROM stage_accumulables GROUP BY accumulator_id
+),
+driver_vals AS (
+  SELECT accumulator_id, arg_max(TRY_CAST(value AS BIGINT), event_ord) AS value
+  FROM sql_driver_accum_updates GROUP BY accumulator_id
+)
+SELECT m.execution_id, m.node_id, n.node_name, n.simple_string, n.parent_node_id, m.name, m.metric_type,
+  COALESCE(sv.value, dv.value) AS value, COALESCE(sv.stage_ids, []::BIGINT[]) AS stage_ids
+FROM sql_metrics m
+JOIN sql_plan_nodes n USING (execution_id, node_id)
+LEFT JOIN stage_vals sv USING (accumulator_id)
+LEFT JOIN driver_vals dv USING (accumulator_id)
+"""
+
+# Spark's documentation pages the suggestions point at.
+DOCS = "https://spark.apache.org/docs/latest/"
+DOCS_AQE = DOCS + "sql-performance-tuning.html#adaptive-query-execution"
+DOCS_SKEW = DOCS + "sql-performance-tuning.html#optimizing-skew-join"
+DOCS_COALESCE = DOCS + "sql-performance-tuning.html#coalescing-post-shuffle-partitions"
+DOCS_JOIN_HINTS = DOCS + "sql-performance-tuning.html#join-strategy-hints-for-sql-queries"
+DOCS_SQL_OPTIONS = DOCS + "sql-performance-tuning.html#other-configuration-options"
+DOCS_PARTITION_HINTS = DOCS + "sql-performance-tuning.html#coalesce-hints-for-sql-queries"
+DOCS_CACHING = DOCS + "sql-performance-tuning.html#caching-data-in-memory"
+DOCS_PARALLELISM = DOCS + "tuning.html#level-of-parallelism"
+DOCS_REDUCE_MEMORY = DOCS + "tuning.html#memory-usage-of-reduce-tasks"
+DOCS_GC = DOCS + "tuning.html#garbage-collection-tuning"
+DOCS_BROADCAST_VARS = DOCS + "tuning.html#broadcasting-large-variables"
+DOCS_SHUFFLE = DOCS + "rdd-programming-guide.html#shuffle-operations"
+DOCS_PERSIST = DOCS + "rdd-programming-guide.html#rdd-persistence"
+DOCS_SCHEDULING = DOCS + "configuration.html#scheduling"
+DOCS_DYNAMIC_ALLOCATION = DOCS + "job-scheduling.html#dynamic-resource-allocation"
+DOCS_MEMORY = DOCS + "configuration.html#memory-management"
+DOCS_SERIALIZATION = DOCS + "tuning.html#data-serialization"
+DOCS_MONITORING = DOCS + "monitoring.html"
+DOCS_ARROW_UDF = DOCS + "api/python/tutorial/sql/arrow_python_udf.html"
+
+
+def ratio(numerator: float | None, denominator: float | None, digits: int = 1) -> float | None:
+    """numerator / denominator rounded, or None when the denominator is 0 (no finite ratio)."""
+    if not denominator:
+        return None
+    return round(float(numerator or 0) / float(denominator), digits)
+
+
+def pct(share: float) -> str:
+    """A share as a percentage for text: 0.3456 -> '35%'."""
+    return f"{share * 100:.0f}%"

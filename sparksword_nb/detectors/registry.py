@@ -1,0 +1,158 @@
+"""The detector registry, the facts every detector shares (`AppContext`), and `run_detectors`.
+
+A detector is a class with a `type` (the problem it finds) and a `detect(ctx)` method that runs SQL over
+the application's canonical tables and shapes the rows into `Insight`s. The thresholds live in that SQL,
+so the same rules can run on another SQL engine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import SparkswordError
+from .model import Confidence, EvidenceValue, Insight
+
+if TYPE_CHECKING:
+    from ..store import EventLog
+
+DOCS = "https://spark.apache.org/docs/latest/"
+
+
+@dataclass
+class AppContext:
+    """One application's facts that most rules need, read once per `run_detectors` call."""
+
+    log: EventLog
+    duration_ms: int
+    start_ms: int | None
+    end_ms: int | None
+    total_cores: int
+    spark_conf: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, log: EventLog) -> AppContext:
+        """Read the application's wall time, cores and Spark properties."""
+        app = rows(log, """
+            WITH last_seen AS (
+              SELECT greatest((SELECT max(finish_ms) FROM tasks), (SELECT max(launch_ms) FROM tasks),
+                              (SELECT max(completed_ms) FROM jobs), (SELECT max(completed_ms) FROM stages)) AS ms
+            )
+            SELECT a.start_ms,
+              -- an application that never ended (in progress, crashed) lasts until its last recorded event
+              COALESCE(a.end_ms, (SELECT ms FROM last_seen)) AS end_ms,
+              (SELECT COALESCE(sum(cores), 0) FROM executors WHERE cores IS NOT NULL) AS total_cores
+            FROM applications a""")
+        if not app:
+            raise SparkswordError(f"application {log.app_id} has no applications row: was it loaded?")
+        start, end = app[0]["start_ms"], app[0]["end_ms"]
+        duration = int(end - start) if start is not None and end is not None and end > start else 0
+        conf = {r["key"]: r["value"] for r in rows(log, "SELECT key, value FROM config WHERE section = 'spark'")}
+        return cls(log=log, duration_ms=duration, start_ms=start, end_ms=end,
+                   total_cores=int(app[0]["total_cores"] or 0), spark_conf=conf)
+
+    def rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The result of SQL over this application's tables, as dicts."""
+        return rows(self.log, query, params)
+
+    def conf(self, key: str, default: str | None = None) -> str | None:
+        """A Spark property as the application set it (or `default`, Spark's default, when unset)."""
+        return self.spark_conf.get(key, default)
+
+    def conf_true(self, key: str, default: bool) -> bool:
+        """A boolean Spark property."""
+        value = self.spark_conf.get(key)
+        return default if value is None else value.strip().lower() == "true"
+
+    @property
+    def aqe_enabled(self) -> bool:
+        """Whether adaptive query execution was on (default true since Spark 3.2)."""
+        return self.conf_true("spark.sql.adaptive.enabled", True)
+
+    def insight(
+        self,
+        type: str,
+        *,
+        title: str,
+        description: str,
+        evidence: dict[str, EvidenceValue],
+        confidence: Confidence,
+        confidence_reason: str,
+        impact_ms: float,
+        suggestion: str,
+        docs_url: str,
+        stage_ids: list[int] | None = None,
+        job_ids: list[int] | None = None,
+        sql_ids: list[int] | None = None,
+    ) -> Insight:
+        """Build an Insight, measuring its impact against this application's wall time."""
+        impact = max(0, int(round(impact_ms or 0)))
+        share = min(1.0, impact / self.duration_ms) if self.duration_ms > 0 else 0.0
+        return Insight(
+            type=type, title=title, description=description,
+            stage_ids=sorted(set(stage_ids or [])), job_ids=sorted(set(job_ids or [])),
+            sql_ids=sorted(set(sql_ids or [])), evidence=evidence, confidence=confidence,
+            confidence_reason=confidence_reason, impact_ms=impact, impact_share=round(share, 4),
+            suggestion=suggestion, docs_url=docs_url,
+        )
+
+
+def rows(log: EventLog, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run SQL over one application's tables and return its rows as dicts."""
+    rel = log.sql(query, params=params)
+    columns = rel.columns
+    return [dict(zip(columns, values)) for values in rel.fetchall()]
+
+
+class Detector:
+    """One problem type: `detect` returns its findings for one application (empty when none)."""
+
+    type: ClassVar[str]
+    # Types this detector's finding replaces on the same stages: the same symptom, explained better here.
+    supersedes: ClassVar[tuple[str, ...]] = ()
+
+    def detect(self, ctx: AppContext) -> list[Insight]:
+        """The findings of this problem type in the application."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Detector]] = {}
+
+
+def register(cls: type[Detector]) -> type[Detector]:
+    """Class decorator: make a detector part of `run_detectors`."""
+    if cls.type in REGISTRY and REGISTRY[cls.type] is not cls:
+        raise ValueError(f"two detectors for type {cls.type!r}")
+    REGISTRY[cls.type] = cls
+    return cls
+
+
+def _sort_key(insight: Insight) -> tuple:
+    return (-insight.impact_ms, insight.type, insight.stage_ids, insight.sql_ids, insight.job_ids, insight.title)
+
+
+def _drop_superseded(found: list[Insight]) -> list[Insight]:
+    """Drop a finding when a detector that supersedes its type reported every one of its stages."""
+    covered: dict[str, set[int]] = {}
+    for insight in found:
+        for replaced in REGISTRY[insight.type].supersedes:
+            covered.setdefault(replaced, set()).update(insight.stage_ids)
+    return [
+        i for i in found
+        if not (i.stage_ids and set(i.stage_ids) <= covered.get(i.type, set()))
+    ]
+
+
+def run_detectors(log: EventLog, types: list[str] | None = None) -> list[Insight]:
+    """Every registered detector's findings for `log`, sorted by impact (largest first), deterministic.
+
+    `types` limits the run to those problem types. Ties in impact are broken by type, then stage ids.
+    """
+    unknown = sorted(set(types or []) - set(REGISTRY))
+    if unknown:
+        raise SparkswordError(f"unknown insight type(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}")
+    ctx = AppContext.read(log)
+    found: list[Insight] = []
+    for name in sorted(REGISTRY):
+        if types is None or name in types:
+            found.extend(REGISTRY[name]().detect(ctx))
+    return sorted(_drop_superseded(found), key=_sort_key)

@@ -1,0 +1,97 @@
+"""data_skew: a task of a stage reads far more bytes than the stage's median task, and takes longer for it.
+
+Rule (per stage attempt with >= 3 successful tasks): the largest task read >= 5x the median task's bytes and
+>= 256 KiB more, and the stage's longest task took >= 2x the median duration and >= 100 ms more.
+Impact: longest task minus median task (the time the stage waited for the heavy task).
+Skew that AQE already split is not reported here (see `aqe.py`).
+"""
+from __future__ import annotations
+
+from ._common import DOCS_SKEW, STAGE_STATS, human_bytes, human_ms, ratio
+from .model import Insight
+from .registry import AppContext, Detector, register
+
+MIN_TASKS = 3
+BYTES_RATIO = 5.0
+BYTES_FLOOR = 256 * 1024
+DURATION_RATIO = 2.0
+DURATION_FLOOR_MS = 100
+
+SKEWED_STAGES = f"""
+WITH st AS ({STAGE_STATS})
+SELECT * FROM st
+WHERE n_ok >= {MIN_TASKS} AND read_kind IS NOT NULL
+  AND read_max >= {BYTES_RATIO} * read_med AND read_max - read_med >= {BYTES_FLOOR}
+  AND longest_ok_ms >= {DURATION_RATIO} * dur_med AND longest_ok_ms - dur_med >= {DURATION_FLOOR_MS}
+ORDER BY stage_id, stage_attempt_id
+"""
+
+
+@register
+class DataSkew(Detector):
+    """A few tasks read far more data than the median: one key or partition holds too much."""
+
+    type = "data_skew"
+    supersedes = ("straggler", "large_partition", "too_few_partitions")
+
+    def detect(self, ctx: AppContext) -> list[Insight]:
+        """One insight per skewed stage attempt."""
+        found = []
+        for s in ctx.rows(SKEWED_STAGES):
+            heavy, longest = s["heaviest"], s["longest"]
+            same_task = heavy["task_id"] == longest["task_id"]
+            bytes_x = ratio(s["read_max"], s["read_med"]) if s["read_med"] else None
+            stage = f"{s['stage_id']}" + (f" (attempt {s['stage_attempt_id']})" if s["stage_attempt_id"] else "")
+            share = ratio(s["read_max"], s["sum_read_bytes"], 3) or 0.0
+            if same_task and (bytes_x is None or bytes_x >= 10):
+                confidence, why = "high", (
+                    f"the task that read the most ({human_bytes(heavy['read_bytes'])}) is also the longest "
+                    f"({human_ms(longest['duration_ms'])}), and it read {bytes_x or 'far'}x the median")
+            elif same_task:
+                confidence, why = "medium", "the heaviest task is the longest, but its byte ratio is moderate"
+            else:
+                confidence, why = "medium", (
+                    f"the heaviest task (index {heavy['index']}) is not the longest one (index {longest['index']}), "
+                    "so part of the delay may have another cause")
+            aqe_note = ""
+            if ctx.aqe_enabled and ctx.conf_true("spark.sql.adaptive.skewJoin.enabled", True):
+                aqe_note = (" AQE skew-join handling was on but did not split this stage: it only acts on sort-merge "
+                            "joins, and only above spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes "
+                            f"(now {ctx.conf('spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes', '256MB')}).")
+            found.append(ctx.insight(
+                self.type,
+                title=f"Data skew in stage {stage}: one task read {bytes_x or 'far'}x the median {s['read_kind']}",
+                description=(
+                    f"Task {heavy['index']} of stage {stage} read {human_bytes(heavy['read_bytes'])} of "
+                    f"{s['read_kind']} while the median task read {human_bytes(s['read_med'])}; it holds "
+                    f"{share * 100:.0f}% of the stage's {human_bytes(s['sum_read_bytes'])}. The stage's longest task "
+                    f"ran {human_ms(longest['duration_ms'])} against a median of {human_ms(s['dur_med'])}, and the "
+                    f"stage could not finish before it.{aqe_note}"),
+                evidence={
+                    "stage_id": s["stage_id"], "stage_attempt_id": s["stage_attempt_id"],
+                    "successful_tasks": s["n_ok"], "read_metric": s["read_kind"],
+                    "read_bytes_max": s["read_max"], "read_bytes_median": s["read_med"],
+                    "read_bytes_ratio": bytes_x, "read_bytes_total": s["sum_read_bytes"],
+                    "heaviest_task_share": share,
+                    "duration_ms_max": s["dur_max"], "duration_ms_median": s["dur_med"],
+                    "longest_task_ms": longest["duration_ms"],
+                    "heaviest_task_id": heavy["task_id"], "heaviest_task_index": heavy["index"],
+                    "heaviest_task_ms": heavy["duration_ms"], "longest_task_id": longest["task_id"],
+                    "aqe_enabled": ctx.aqe_enabled,
+                },
+                confidence=confidence, confidence_reason=why,
+                impact_ms=longest["duration_ms"] - s["dur_med"],
+                suggestion=(
+                    "If this stage is a sort-merge join, let AQE split the skewed partition: "
+                    "spark.sql.adaptive.enabled=true and spark.sql.adaptive.skewJoin.enabled=true, with "
+                    "spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes below the heavy partition's size "
+                    f"(here {human_bytes(s['read_max'])}); the split partitions re-read the other side's matching rows. "
+                    "If the other side is small, broadcast it (broadcast(df)) so no shuffle partition holds the hot key; "
+                    "this costs driver and executor memory for the broadcast copy. Otherwise salt the hot key "
+                    "(append a random suffix 0..n-1 on the big side and replicate the other side n times), at the "
+                    "cost of n-fold rows on the replicated side and an extra aggregation step."),
+                docs_url=DOCS_SKEW,
+                stage_ids=[s["stage_id"]], job_ids=list(s["job_ids"] or []),
+                sql_ids=[s["sql_execution_id"]] if s["sql_execution_id"] is not None else [],
+            ))
+        return found
