@@ -104,7 +104,12 @@ SELECT
   {_task_metric_select()},
   CASE WHEN e."Task Executor Metrics" IS NULL THEN NULL
        ELSE {_executor_metrics_struct('e."Task Executor Metrics"')} END AS executor_metrics,
-  e.ord AS event_ord, st.ord AS start_ord
+  e.ord AS event_ord, st.ord AS start_ord,
+  -- updates of the accumulators that are not task metrics (SQL metrics, which Spark 3.4+ marks internal,
+  -- and user accumulators); an update that is not a number is NULL
+  [struct_pack(accumulator_id := a."ID", "update" := TRY_CAST(a."Update"->>'$' AS BIGINT))
+   FOR a IN COALESCE(e."Task Info"."Accumulables", [])
+   IF a."Update" IS NOT NULL AND NOT starts_with(COALESCE(a."Name", ''), 'internal.metrics.')] AS accumulator_updates
 FROM ends e
 LEFT JOIN (SELECT ord, "Task Info"."Task ID" AS task_id FROM starts) st ON st.task_id = e."Task Info"."Task ID"
 UNION ALL BY NAME
@@ -179,6 +184,8 @@ SELECT
   COALESCE(b.si."Parent IDs", []::BIGINT[]) AS parent_ids,
   [r."RDD ID" FOR r IN COALESCE(b.si."RDD Info", [])] AS rdd_ids,
   COALESCE(b.si."Resource Profile Id", 0) AS resource_profile_id,
+  COALESCE(b.si."Shuffle Push Enabled", false) AS shuffle_push_enabled,
+  COALESCE(b.si."Shuffle Push Mergers Count", 0) AS shuffle_mergers_count,
   COALESCE(sj.job_ids, []::BIGINT[]) AS job_ids,
   json_extract_string(s.props, '$."spark.scheduler.pool"') AS scheduling_pool,
   json_extract_string(s.props, '$."spark.job.description"') AS description,
@@ -229,8 +236,8 @@ accs AS (
 )
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, stage_id, stage_attempt_id, pos,
   a."ID" AS accumulator_id, a."Name" AS name,
-  CASE WHEN json_type(a."Value") = 'VARCHAR' THEN a."Value"->>'$' ELSE a."Value"::VARCHAR END AS value,
-  COALESCE(a."Internal", starts_with(a."Name", 'internal.metrics.')) AS internal, a."Metadata" AS metadata
+  a."Value" AS value, starts_with(COALESCE(a."Name", ''), 'internal.metrics.') AS internal,
+  a."Metadata" AS metadata
 FROM accs
 """
 
@@ -238,16 +245,16 @@ FROM accs
 _TASK_ACCUMULABLES = """
 WITH ends AS (
   SELECT "Stage ID" AS stage_id, COALESCE("Stage Attempt ID", 0) AS stage_attempt_id,
-         "Task Info"."Task ID" AS task_id, unnest("Task Info"."Accumulables") AS a
+         "Task Info"."Task ID" AS task_id,
+         generate_subscripts("Task Info"."Accumulables", 1) AS pos, unnest("Task Info"."Accumulables") AS a
   FROM _raw WHERE Event = 'SparkListenerTaskEnd'
 )
-SELECT $app_id AS app_id, $attempt_id AS attempt_id, stage_id, stage_attempt_id, task_id,
+SELECT $app_id AS app_id, $attempt_id AS attempt_id, stage_id, stage_attempt_id, task_id, pos,
   a."ID" AS accumulator_id, a."Name" AS name,
-  CASE WHEN json_type(a."Update") = 'VARCHAR' THEN a."Update"->>'$' ELSE a."Update"::VARCHAR END AS "update",
-  CASE WHEN json_type(a."Value") = 'VARCHAR' THEN a."Value"->>'$' ELSE a."Value"::VARCHAR END AS value,
+  a."Update" AS "update", a."Value" AS value,
   a."Metadata" AS metadata
 FROM ends
-WHERE NOT COALESCE(a."Internal", false) AND NOT starts_with(COALESCE(a."Name", ''), 'internal.metrics.')
+WHERE NOT starts_with(COALESCE(a."Name", ''), 'internal.metrics.')
 """
 
 _JOBS = """
