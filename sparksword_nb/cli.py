@@ -119,6 +119,33 @@ def _cmd_insights(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_samples(args: argparse.Namespace) -> int:
+    from . import samples
+
+    for sample in samples.list():
+        print(f"{sample.name:<20} {sample.lesson}\n{'':<20} {sample.path}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from . import samples
+    from .store import Session
+
+    name = args.sample
+    log = Session().load(samples.path(name), cache=not args.no_cache)
+    print(f"sparksword demo: the bundled sample {name!r} ({samples.path(name)})\n")
+    print(summary_text(log))
+    try:
+        from .detectors.report import format_insights_text
+    except ImportError:  # detectors not installed in this build
+        return 0
+    found = log.insights()
+    print("\nWhat made it slow (top findings)")
+    print(format_insights_text(found[: args.top]))
+    print("\nNext: `sparksword samples` lists every bundled lesson; in Jupyter: %load_ext sparksword_nb")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmark
 
@@ -143,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     ins = with_log(sub.add_parser("insights", help="what made the application slow"))
     ins.add_argument("--json", action="store_true", help="print the insights as JSON")
     ins.set_defaults(func=_cmd_insights)
+    sub.add_parser("samples", help="list the bundled real event logs").set_defaults(func=_cmd_samples)
+    demo = sub.add_parser("demo", help="load a bundled real log and show what it teaches")
+    demo.add_argument("--sample", default="skewed_join", help="which bundled sample (see `sparksword samples`)")
+    demo.add_argument("--top", type=int, default=5, help="how many findings to show")
+    demo.add_argument("--no-cache", action="store_true", help="parse again even if a cached copy exists")
+    demo.set_defaults(func=_cmd_demo)
     bench = sub.add_parser("bench", help="measure load speed on a large log built from a bundled one")
     bench.add_argument("--copies", type=int, default=9, help="how many times to repeat the source log")
     bench.add_argument("--source", help="uncompressed single-file source log (default: the bundled many_tasks)")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
@@ -18,7 +20,9 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert commands[1] == ci_command, (commands[1], ci_command)
 
 
-def test_readme_demo_uses_a_bundled_log():
+def test_readme_demo_command_runs_the_demo_on_a_bundled_log():
     demo = _readme_commands()[0]
-    target = demo.split("sparksword summary ")[1].strip()
-    assert (ROOT / target).is_dir(), target
+    assert demo.endswith("sparksword demo")
+    done = subprocess.run([sys.executable, "-m", "sparksword_nb.cli", "demo", "--no-cache"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "skewed_join" in done.stdout and "Traceback" not in done.stderr
