@@ -7,3 +7,17 @@ from .errors import SparkswordError  # noqa: E402
 from .store import EventLog, Session, load  # noqa: E402
 
 __all__ = ["EventLog", "Session", "SparkswordError", "__version__", "load"]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext sparksword_nb`: the %sparksword magic (imported here so `import sparksword_nb` stays light)."""
+    from . import magic
+
+    magic.load_ipython_extension(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """`%unload_ext sparksword_nb`: close the magic's DuckDB connection and remove the magic."""
+    from . import magic
+
+    magic.unload_ipython_extension(ipython)

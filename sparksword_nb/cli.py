@@ -1,11 +1,14 @@
 """`sparksword`: the terminal and CI face of the package.
 
-Every problem with the user's input ends as one line on stderr and exit status 2, never a traceback.
+Every problem with the user's input ends as one line on stderr and exit status 2, never a traceback
+(an internal error: one line and status 3; SPARKSWORD_DEBUG=1 shows its traceback). Text from a log is
+printed through `_terminal_safe`, so escape sequences in it cannot drive the terminal.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,16 +37,33 @@ def _human_bytes(n: float | int | None) -> str:
     return f"{value:.1f} TiB"
 
 
-def _terminal_safe(text: object) -> str:
-    """Strings from a log may hold escape sequences; show them, never let them drive the terminal."""
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(text))
+def _terminal_safe(text: object, limit: int | None = None) -> str:
+    """Strings from a log may hold escape sequences; show them, never let them drive the terminal.
+
+    With `limit`, a longer text is cut to that many characters first (a log may hold a 60 MB app name).
+    """
+    text = str(text)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "..."
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+# The longest text from a log one summary field shows.
+_FIELD_LIMIT = 200
 
 
 def summary_text(log) -> str:
     """A short plain-text overview of one loaded application."""
-    app = log.sql("SELECT * FROM applications").fetchall()[0]
-    cols = [d[0] for d in log.sql("SELECT * FROM applications").description]
-    a = dict(zip(cols, app))
+    # Strings are cut in SQL: a log's 60 MB app name never becomes a Python string here.
+    cut = _FIELD_LIMIT + 1
+    relation = log.sql(
+        f"""SELECT left(name, {cut}) AS name, left(app_id, {cut}) AS app_id, left(attempt_id, {cut}) AS attempt_id,
+                   left(spark_version, {cut}) AS spark_version, left("user", {cut}) AS "user", completed, duration_ms
+            FROM applications"""
+    )
+    a = dict(zip([d[0] for d in relation.description], relation.fetchall()[0]))
     counts = log.sql(
         """SELECT (SELECT count(*) FROM jobs), (SELECT count(*) FROM stages),
                   (SELECT count(*) FROM tasks), (SELECT count(*) FROM executors),
@@ -53,8 +73,10 @@ def summary_text(log) -> str:
     jobs, stages, tasks, executors, failed_tasks, failed_jobs = counts
     state = "completed" if a["completed"] else "in progress / never ended"
     lines = [
-        f"Application  {_terminal_safe(a['name'])}  ({a['app_id']}{' attempt ' + a['attempt_id'] if a['attempt_id'] else ''})",
-        f"Spark        {a['spark_version'] or 'unknown'}   user {_terminal_safe(a['user'])}   {state}",
+        f"Application  {_terminal_safe(a['name'], _FIELD_LIMIT)}  ({_terminal_safe(a['app_id'], _FIELD_LIMIT)}"
+        f"{' attempt ' + _terminal_safe(a['attempt_id'], _FIELD_LIMIT) if a['attempt_id'] else ''})",
+        f"Spark        {_terminal_safe(a['spark_version'] or 'unknown', _FIELD_LIMIT)}   "
+        f"user {_terminal_safe(a['user'], _FIELD_LIMIT)}   {state}",
         f"Duration     {_human_ms(a['duration_ms'])}",
         f"Executors    {executors}   jobs {jobs} ({failed_jobs} failed)   stages {stages}   "
         f"tasks {tasks} ({failed_tasks} failed)",
@@ -62,7 +84,7 @@ def summary_text(log) -> str:
     top = log.sql(
         """SELECT stage_id, stage_attempt_id, status, num_tasks, completed_ms - submitted_ms AS wall_ms,
                   executor_run_time_ms, shuffle_remote_bytes_read + shuffle_local_bytes_read AS shuffle_read,
-                  shuffle_write_bytes, disk_bytes_spilled, name
+                  shuffle_write_bytes, disk_bytes_spilled, left(name, 61) AS name
            FROM stages WHERE submitted_ms IS NOT NULL
            ORDER BY wall_ms DESC NULLS LAST, stage_id LIMIT 5"""
     ).fetchall()
@@ -74,10 +96,10 @@ def summary_text(log) -> str:
             label = f"{sid}.{att}"
             lines.append(
                 f"  {label:>7} {status:<9} {ntasks or 0:>6} {_human_ms(wall):>9} {_human_bytes(sread):>13} "
-                f"{_human_bytes(swrite):>13} {_human_bytes(spill):>9}  {_terminal_safe(name)[:60]}"
+                f"{_human_bytes(swrite):>13} {_human_bytes(spill):>9}  {_terminal_safe(name, 60)}"
             )
     for skipped in log.skipped:
-        lines.append(f"note: skipped {_terminal_safe(skipped)}")
+        lines.append(f"note: skipped {_terminal_safe(skipped, 2 * _FIELD_LIMIT)}")
     return "\n".join(lines)
 
 
@@ -146,6 +168,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_whatif(args: argparse.Namespace) -> int:
+    from .simulate import whatif
+    from .simulate.report import format_estimate
+
+    settings = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SparkswordError(f"--set takes key=value, got {item!r}")
+        settings[key.strip()] = value.strip()
+    log = _load(args.log, args.app, not args.no_cache)
+    estimate = whatif(log, args.stage, settings)
+    print(estimate.model_dump_json(indent=2) if args.json else format_estimate(estimate))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmark
 
@@ -170,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     ins = with_log(sub.add_parser("insights", help="what made the application slow"))
     ins.add_argument("--json", action="store_true", help="print the insights as JSON")
     ins.set_defaults(func=_cmd_insights)
+    wi = with_log(sub.add_parser("whatif", help="estimate a reduce stage under other settings"))
+    wi.add_argument("--stage", type=int, required=True, help="the reduce stage to start from")
+    wi.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="a Spark setting to try, e.g. spark.sql.shuffle.partitions=64 (repeatable)")
+    wi.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    wi.set_defaults(func=_cmd_whatif)
     sub.add_parser("samples", help="list the bundled real event logs").set_defaults(func=_cmd_samples)
     demo = sub.add_parser("demo", help="load a bundled real log and show what it teaches")
     demo.add_argument("--sample", default="skewed_join", help="which bundled sample (see `sparksword samples`)")
@@ -190,10 +234,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SparkswordError as err:
-        print(f"sparksword: {err}", file=sys.stderr)
+        # The message may quote a path or text from a log: escaped, it cannot drive the terminal.
+        print(f"sparksword: {_terminal_safe(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `sparksword ... | head`: the reader has gone, nothing to report
+        sys.stderr.close()
+        return 0
+    except Exception as err:  # a bug, not the input's fault: still one line, the traceback on request
+        if os.environ.get("SPARKSWORD_DEBUG"):
+            raise
+        print(
+            f"sparksword: internal error ({type(err).__name__}: {_terminal_safe(err, _FIELD_LIMIT)}); "
+            "please report it; SPARKSWORD_DEBUG=1 shows the traceback",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":

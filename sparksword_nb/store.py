@@ -67,8 +67,16 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("sparksword_nb"))
 
 
+def _tables_signature() -> str:
+    """A digest of the SQL and column types that shape the tables: a change to them retires old caches."""
+    from .ingest import canonical, schema
+
+    text = repr(sorted(canonical.CANONICAL_SQL.items())) + repr(sorted(schema.EVENT_COLUMNS.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _cache_file(app_log: AppLog) -> Path:
-    key = repr((CACHE_FORMAT, __version__, app_log.fingerprint())).encode()
+    key = repr((CACHE_FORMAT, __version__, _tables_signature(), app_log.fingerprint())).encode()
     return cache_dir() / f"{hashlib.sha256(key).hexdigest()[:32]}.duckdb"
 
 

@@ -5,7 +5,27 @@ Each problem type has one detector class in its own module, registered in `REGIS
 """
 from __future__ import annotations
 
-from . import skew  # noqa: F401  (importing a detector module registers it)
+# Importing a detector module registers its class.
+from . import (  # noqa: F401
+    aqe,
+    broadcast_candidate,
+    cartesian,
+    config,
+    driver_gaps,
+    failures,
+    few_partitions,
+    gc,
+    idle_executors,
+    large_partition,
+    oversized_broadcast,
+    python_udf,
+    recomputation,
+    skew,
+    small_files,
+    small_tasks,
+    spill,
+    straggler,
+)
 from .model import Insight, severity_for
 from .registry import REGISTRY, AppContext, Detector, register, run_detectors
 

@@ -37,6 +37,7 @@ ok AS (
 agg AS (
   SELECT stage_id, stage_attempt_id, any_value(read_kind) AS read_kind,
     count(*) FILTER (WHERE success) AS n_ok,
+    count(DISTINCT executor_id) AS executors_used,
     -- the History Server's duration quantiles also sort failed and killed attempts' durations (their
     -- metrics are stored negated and drop out, their durations do not), at successful-task indices
     list_sort(list(duration_ms)) AS dur_sorted,
@@ -60,7 +61,7 @@ agg AS (
 SELECT s.stage_id, s.stage_attempt_id, s.status, s.name, s.num_tasks, s.job_ids, s.sql_execution_id,
   s.parent_ids, s.submitted_ms, s.completed_ms,
   COALESCE(s.completed_ms - COALESCE(s.first_task_launched_ms, s.submitted_ms), 0) AS wall_ms,
-  a.read_kind, a.n_ok,
+  a.read_kind, a.n_ok, a.executors_used,
   {hs_quantile('a.dur_sorted', 0.5, 'a.n_ok')} AS dur_med, a.dur_sorted[a.n_ok] AS dur_max,
   a.longest.duration_ms AS longest_ok_ms,
   {hs_quantile('a.read_sorted', 0.5, 'a.n_ok')} AS read_med, a.read_sorted[a.n_ok] AS read_max,
@@ -126,3 +127,51 @@ def ratio(numerator: float | None, denominator: float | None, digits: int = 1) -
 def pct(share: float) -> str:
     """A share as a percentage for text: 0.3456 -> '35%'."""
     return f"{share * 100:.0f}%"
+
+# Every (ancestor, descendant) pair of each SQL plan tree, with the distance between them (0 = itself).
+PLAN_DESCENDANTS = """
+WITH RECURSIVE d(execution_id, ancestor_id, node_id, dist) AS (
+  SELECT execution_id, node_id, node_id, 0 FROM sql_plan_nodes
+  UNION ALL
+  SELECT d.execution_id, d.ancestor_id, n.node_id, d.dist + 1
+  FROM d JOIN sql_plan_nodes n ON n.execution_id = d.execution_id AND n.parent_node_id = d.node_id
+)
+SELECT * FROM d
+"""
+
+# The two input sides of each join node (`$join_names`): side 1 is the first child (left), side 2 the second.
+JOIN_SIDES = """
+SELECT j.execution_id, j.node_id AS join_id, j.node_name AS join_name, j.simple_string AS join_string,
+  c.node_id AS side_root, row_number() OVER (PARTITION BY j.execution_id, j.node_id ORDER BY c.node_id) AS side
+FROM sql_plan_nodes j
+JOIN sql_plan_nodes c ON c.execution_id = j.execution_id AND c.parent_node_id = j.node_id
+WHERE list_contains($join_names, j.node_name)
+"""
+
+
+def join_type(simple_string: str) -> str:
+    """The join type from a join node's text, e.g. 'SortMergeJoin [k#1L], [k#3L], Inner' -> 'Inner'."""
+    for name in ("LeftOuter", "RightOuter", "FullOuter", "LeftSemi", "LeftAnti", "ExistenceJoin", "Cross", "Inner"):
+        if name in (simple_string or ""):
+            return name
+    return "Inner"
+
+
+def broadcastable_sides(join: str) -> tuple[int, ...]:
+    """Which sides (1 = left, 2 = right) Spark can broadcast for a join type."""
+    if join in ("Inner", "Cross"):
+        return (1, 2)
+    if join in ("LeftOuter", "LeftSemi", "LeftAnti", "ExistenceJoin"):
+        return (2,)
+    if join == "RightOuter":
+        return (1,)
+    return ()
+
+
+# Tables every detector reads, derived once per `run_detectors` call as temporary tables of the
+# application's cursor (name -> SELECT). Detectors refer to them by name.
+DERIVED_TABLES: dict[str, str] = {
+    "ssw_stage_stats": STAGE_STATS,
+    "ssw_sql_metric_values": SQL_METRIC_VALUES,
+    "ssw_plan_tree": PLAN_DESCENDANTS,
+}

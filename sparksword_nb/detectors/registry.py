@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import duckdb
+
 from ..errors import SparkswordError
+from ._common import DERIVED_TABLES
 from .model import Confidence, EvidenceValue, Insight
 
 if TYPE_CHECKING:
@@ -28,6 +31,9 @@ class AppContext:
     end_ms: int | None
     total_cores: int
     spark_conf: dict[str, str] = field(default_factory=dict)
+    # What the detectors that ran before found: detectors with `depends_on` read it.
+    findings: list[Insight] = field(default_factory=list)
+    _query_jobs: dict[int, list[int]] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def read(cls, log: EventLog) -> AppContext:
@@ -63,6 +69,15 @@ class AppContext:
         value = self.spark_conf.get(key)
         return default if value is None else value.strip().lower() == "true"
 
+    def jobs_of_query(self, execution_id: int) -> list[int]:
+        """The job ids a SQL execution ran."""
+        if self._query_jobs is None:
+            self._query_jobs = {
+                r["execution_id"]: list(r["job_ids"] or [])
+                for r in self.rows("SELECT execution_id, job_ids FROM sql_executions")
+            }
+        return self._query_jobs.get(execution_id, [])
+
     @property
     def aqe_enabled(self) -> bool:
         """Whether adaptive query execution was on (default true since Spark 3.2)."""
@@ -97,10 +112,16 @@ class AppContext:
 
 
 def rows(log: EventLog, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run SQL over one application's tables and return its rows as dicts."""
-    rel = log.sql(query, params=params)
-    columns = rel.columns
-    return [dict(zip(columns, values)) for values in rel.fetchall()]
+    """Run SQL over one application's tables (its cursor, see `EventLog.con`) and return the rows as dicts.
+
+    The cursor runs the query once; a relation from `EventLog.sql` would bind it and run it again.
+    """
+    try:
+        cursor = log.con.execute(query, params) if params else log.con.execute(query)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, values)) for values in cursor.fetchall()]
+    except duckdb.Error as err:
+        raise SparkswordError(f"SQL error: {str(err).splitlines()[0]}") from None
 
 
 class Detector:
@@ -109,6 +130,8 @@ class Detector:
     type: ClassVar[str]
     # Types this detector's finding replaces on the same stages: the same symptom, explained better here.
     supersedes: ClassVar[tuple[str, ...]] = ()
+    # Types whose findings this detector reads from `ctx.findings` (they run first).
+    depends_on: ClassVar[tuple[str, ...]] = ()
 
     def detect(self, ctx: AppContext) -> list[Insight]:
         """The findings of this problem type in the application."""
@@ -142,6 +165,20 @@ def _drop_superseded(found: list[Insight]) -> list[Insight]:
     ]
 
 
+def _create_derived(log: EventLog) -> None:
+    """Compute the shared per-stage and per-plan-node tables once for all detectors."""
+    for name, select in DERIVED_TABLES.items():
+        try:
+            log.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+        except duckdb.Error as err:
+            raise SparkswordError(f"SQL error while deriving {name}: {str(err).splitlines()[0]}") from None
+
+
+def _drop_derived(log: EventLog) -> None:
+    for name in DERIVED_TABLES:
+        log.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
 def run_detectors(log: EventLog, types: list[str] | None = None) -> list[Insight]:
     """Every registered detector's findings for `log`, sorted by impact (largest first), deterministic.
 
@@ -151,8 +188,17 @@ def run_detectors(log: EventLog, types: list[str] | None = None) -> list[Insight
     if unknown:
         raise SparkswordError(f"unknown insight type(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}")
     ctx = AppContext.read(log)
-    found: list[Insight] = []
-    for name in sorted(REGISTRY):
-        if types is None or name in types:
-            found.extend(REGISTRY[name]().detect(ctx))
-    return sorted(_drop_superseded(found), key=_sort_key)
+    wanted = set(types) if types is not None else set(REGISTRY)
+    needed = set(wanted)
+    for name in sorted(wanted):
+        needed.update(REGISTRY[name].depends_on)
+    # detectors that read other findings run after the ones they read
+    order = sorted(needed, key=lambda name: (bool(REGISTRY[name].depends_on), name))
+    _create_derived(log)
+    try:
+        for name in order:
+            ctx.findings.extend(REGISTRY[name]().detect(ctx))
+    finally:
+        _drop_derived(log)
+    kept = [i for i in ctx.findings if i.type in wanted]
+    return sorted(_drop_superseded(kept), key=_sort_key)

@@ -1,13 +1,13 @@
 """data_skew: a task of a stage reads far more bytes than the stage's median task, and takes longer for it.
 
-Rule (per stage attempt with >= 3 successful tasks): the largest task read >= 5x the median task's bytes and
->= 256 KiB more, and the stage's longest task took >= 2x the median duration and >= 100 ms more.
-Impact: longest task minus median task (the time the stage waited for the heavy task).
+Rule (per stage attempt with >= 3 successful tasks): the task that read the most read >= 5x the median task's
+bytes and >= 256 KiB more, and it ran >= 2x the median task duration and >= 100 ms more.
+Impact: that task's duration minus the median duration (the time the stage waited for it).
 Skew that AQE already split is not reported here (see `aqe.py`).
 """
 from __future__ import annotations
 
-from ._common import DOCS_SKEW, STAGE_STATS, human_bytes, human_ms, ratio
+from ._common import DOCS_SKEW, human_bytes, human_ms, ratio
 from .model import Insight
 from .registry import AppContext, Detector, register
 
@@ -18,11 +18,11 @@ DURATION_RATIO = 2.0
 DURATION_FLOOR_MS = 100
 
 SKEWED_STAGES = f"""
-WITH st AS ({STAGE_STATS})
+WITH st AS (SELECT * FROM ssw_stage_stats)
 SELECT * FROM st
 WHERE n_ok >= {MIN_TASKS} AND read_kind IS NOT NULL
   AND read_max >= {BYTES_RATIO} * read_med AND read_max - read_med >= {BYTES_FLOOR}
-  AND longest_ok_ms >= {DURATION_RATIO} * dur_med AND longest_ok_ms - dur_med >= {DURATION_FLOOR_MS}
+  AND heaviest.duration_ms >= {DURATION_RATIO} * dur_med AND heaviest.duration_ms - dur_med >= {DURATION_FLOOR_MS}
 ORDER BY stage_id, stage_attempt_id
 """
 
@@ -39,20 +39,21 @@ class DataSkew(Detector):
         found = []
         for s in ctx.rows(SKEWED_STAGES):
             heavy, longest = s["heaviest"], s["longest"]
-            same_task = heavy["task_id"] == longest["task_id"]
             bytes_x = ratio(s["read_max"], s["read_med"]) if s["read_med"] else None
+            time_x = ratio(heavy["duration_ms"], s["dur_med"])
             stage = f"{s['stage_id']}" + (f" (attempt {s['stage_attempt_id']})" if s["stage_attempt_id"] else "")
             share = ratio(s["read_max"], s["sum_read_bytes"], 3) or 0.0
-            if same_task and (bytes_x is None or bytes_x >= 10):
+            if (bytes_x is None or bytes_x >= 10) and (time_x or 0) >= 3:
                 confidence, why = "high", (
-                    f"the task that read the most ({human_bytes(heavy['read_bytes'])}) is also the longest "
-                    f"({human_ms(longest['duration_ms'])}), and it read {bytes_x or 'far'}x the median")
-            elif same_task:
-                confidence, why = "medium", "the heaviest task is the longest, but its byte ratio is moderate"
+                    f"the task that read the most ({human_bytes(heavy['read_bytes'])}, {bytes_x or 'far'}x the median) "
+                    f"also ran {time_x}x the median duration: bytes and time point at the same task")
             else:
                 confidence, why = "medium", (
-                    f"the heaviest task (index {heavy['index']}) is not the longest one (index {longest['index']}), "
-                    "so part of the delay may have another cause")
+                    f"the heaviest task read {bytes_x or 'far'}x the median and ran {time_x}x the median duration; "
+                    "a moderate ratio may also come from uneven record cost")
+            if longest["task_id"] != heavy["task_id"]:
+                why += (f"; the stage's longest task (index {longest['index']}, {human_ms(longest['duration_ms'])}) "
+                        "is another one, so only the heavy task's own delay is counted")
             aqe_note = ""
             if ctx.aqe_enabled and ctx.conf_true("spark.sql.adaptive.skewJoin.enabled", True):
                 aqe_note = (" AQE skew-join handling was on but did not split this stage: it only acts on sort-merge "
@@ -64,9 +65,9 @@ class DataSkew(Detector):
                 description=(
                     f"Task {heavy['index']} of stage {stage} read {human_bytes(heavy['read_bytes'])} of "
                     f"{s['read_kind']} while the median task read {human_bytes(s['read_med'])}; it holds "
-                    f"{share * 100:.0f}% of the stage's {human_bytes(s['sum_read_bytes'])}. The stage's longest task "
-                    f"ran {human_ms(longest['duration_ms'])} against a median of {human_ms(s['dur_med'])}, and the "
-                    f"stage could not finish before it.{aqe_note}"),
+                    f"{share * 100:.0f}% of the stage's {human_bytes(s['sum_read_bytes'])}. That task ran "
+                    f"{human_ms(heavy['duration_ms'])} against a median of {human_ms(s['dur_med'])}, and the stage "
+                    f"could not finish before it.{aqe_note}"),
                 evidence={
                     "stage_id": s["stage_id"], "stage_attempt_id": s["stage_attempt_id"],
                     "successful_tasks": s["n_ok"], "read_metric": s["read_kind"],
@@ -76,11 +77,12 @@ class DataSkew(Detector):
                     "duration_ms_max": s["dur_max"], "duration_ms_median": s["dur_med"],
                     "longest_task_ms": longest["duration_ms"],
                     "heaviest_task_id": heavy["task_id"], "heaviest_task_index": heavy["index"],
-                    "heaviest_task_ms": heavy["duration_ms"], "longest_task_id": longest["task_id"],
+                    "heaviest_task_ms": heavy["duration_ms"], "heaviest_task_duration_ratio": time_x,
+                    "longest_task_id": longest["task_id"],
                     "aqe_enabled": ctx.aqe_enabled,
                 },
                 confidence=confidence, confidence_reason=why,
-                impact_ms=longest["duration_ms"] - s["dur_med"],
+                impact_ms=heavy["duration_ms"] - s["dur_med"],
                 suggestion=(
                     "If this stage is a sort-merge join, let AQE split the skewed partition: "
                     "spark.sql.adaptive.enabled=true and spark.sql.adaptive.skewJoin.enabled=true, with "

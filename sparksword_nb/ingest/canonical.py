@@ -320,7 +320,8 @@ SELECT $app_id AS app_id, $attempt_id AS attempt_id, ids.executor_id,
   a."Executor Info"."Resources" AS resources,
   a."Executor Info"."Registration Time" AS registration_ms, a."Executor Info"."Request Time" AS request_ms,
   a."Executor ID" IS NOT NULL AS has_executor_added,
-  a.ord AS added_ord, r.ord AS removed_ord, b.ord AS bm_added_ord, b."Timestamp" AS bm_added_ms
+  a.ord AS added_ord, r.ord AS removed_ord, b.ord AS bm_added_ord, b."Timestamp" AS bm_added_ms,
+  b."Block Manager ID"."Host" AS bm_host
 FROM ids
 LEFT JOIN added a ON a."Executor ID" = ids.executor_id
 LEFT JOIN removed r ON r."Executor ID" = ids.executor_id

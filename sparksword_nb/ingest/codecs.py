@@ -37,7 +37,7 @@ try:  # XXH32 verifies lz4 block checksums; without it the blocks are still deco
 except ImportError:  # pragma: no cover - xxhash is a dependency
     _xxh32 = None
 
-__all__ = ["CODECS", "DecodeResult", "codec_for", "decode_to"]
+__all__ = ["CODECS", "DecodeResult", "codec_for", "content_problem", "decode_to", "json_lines_problem", "read_head"]
 
 CODECS: frozenset[str] = frozenset({"lz4", "lzf", "snappy", "zstd", "gz"})
 """Short codec names recognised from a file name's extension (Spark's four, plus gzip)."""
@@ -286,7 +286,7 @@ _KNOWN_MAGICS: tuple[tuple[bytes, str], ...] = (
 
 
 def _sniff(head: bytes) -> str:
-    """What the first bytes of a file look like, for an error message."""
+    """What the first bytes of a file look like, for an error message (one line, no control characters)."""
     for magic, what in _KNOWN_MAGICS:
         if head.startswith(magic):
             return what
@@ -295,7 +295,76 @@ def _sniff(head: bytes) -> str:
         return "plain JSON text (an uncompressed event log?)"
     if not head:
         return "nothing"
+    if not head.strip(b"\x00"):
+        return f"{len(head)} NUL bytes (a sparse or zero-filled file?)"
+    sample = head[:24]
+    try:
+        decoded = sample.decode("utf-8")
+    except UnicodeDecodeError as e:
+        decoded = sample[:e.start].decode("utf-8") if e.start >= len(sample) - 3 else ""
+    if decoded and all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
+        # repr() escapes newlines and quotes: the message stays one line.
+        return f"text {decoded!r}"
     return "bytes " + head[:8].hex(" ")
+
+
+_PROBE_BYTES = 64 * 1024
+_WHITESPACE = b" \t\r\n"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_STREAM_STARTS: dict[str, tuple[tuple[bytes, ...], str]] = {
+    "lz4": ((_LZ4_MAGIC,), "'LZ4Block'"),
+    "snappy": ((_SNAPPY_MAGIC,), "the header 82 'SNAPPY' 00"),
+    "lzf": ((b"ZV\x00", b"ZV\x01"), "'ZV'"),
+    "zstd": ((_ZSTD_MAGIC,), "zstd frame magic 28 b5 2f fd"),
+    "gz": ((b"\x1f\x8b",), "gzip magic 1f 8b"),
+}
+
+
+def read_head(path: Path, size: int = _PROBE_BYTES) -> bytes:
+    """The first ``size`` bytes of ``path`` (fewer for a short file); SparkswordError if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError as e:
+        raise SparkswordError(f"cannot read the file ({e.strerror or e})", path=path) from None
+
+
+def json_lines_problem(head: bytes) -> str | None:
+    """Why text starting with ``head`` cannot be a JSON-lines event log, or None if it may be one.
+
+    An event log is one JSON object per line, so its first non-blank byte is ``{``. Judging from the first
+    bytes alone keeps a 10 GB sparse file or a binary blob from being scanned to its end before DuckDB gives
+    up. Blank (or empty) input is None: the loader reports it as empty.
+    """
+    text = head.removeprefix(_UTF8_BOM).lstrip(_WHITESPACE)
+    if not text or text.startswith(b"{"):
+        return None
+    if text.startswith(b"["):
+        return "not a Spark event log: a JSON array, not one event object per line"
+    found = _sniff(text)
+    hint = ""
+    if any(text.startswith(m) for magics, _ in _STREAM_STARTS.values() for m in magics):
+        hint = "; a compressed log without its codec's extension? Spark names them .lz4, .lzf, .snappy, .zstd"
+    line = head[: len(head) - len(text)].count(b"\n") + 1
+    return f"not a Spark event log: line {line} is not a JSON object; it starts with {found}{hint}"
+
+
+def content_problem(path: Path, *, probe: int = _PROBE_BYTES) -> str | None:
+    """Why the file ``path`` cannot be a Spark event log in any form this package reads, or None if it may be.
+
+    Only the first bytes are read: for a history directory's entries, where a README or a core dump must not
+    be taken for an application. A file that starts like JSON lines or like a stream of one of the codecs
+    may be a log, whatever its name (when name and content disagree, decoding it explains the mismatch).
+    An empty file is a problem here: there is no application in it.
+    """
+    head = read_head(path, probe)
+    if not head:
+        return "empty file"
+    if any(head.startswith(m) or m.startswith(head) for magics, _ in _STREAM_STARTS.values() for m in magics):
+        return None  # (a file shorter than a magic may be a stream still being written)
+    if len(head) >= 4 and head[1:4] == b"\x2a\x4d\x18" and head[0] & 0xF0 == 0x50:
+        return None  # a zstd skippable frame
+    return json_lines_problem(head)
 
 
 def _not_a(codec: str, head: bytes, expected: str, path: Path) -> SparkswordError:

@@ -6,14 +6,17 @@ The flow for one `AppLog`:
 2. `read_json` parses every line at once into `_raw` with the typed columns of `schema.EVENT_COLUMNS`
    (no Python per event);
 3. the SELECTs of `canonical.CANONICAL_SQL` derive each canonical table's rows into `_stg_<table>`;
-4. the SQL plan trees (a few per query) are flattened into `_stg_sql_plan_nodes` / `_stg_sql_metrics`.
+4. each query's final plan tree becomes Spark's plan graph (SparkPlanGraph: its node ids, nodes and edges) in
+   `_stg_sql_plan_nodes` / `_stg_sql_metrics`.
 The caller (the store) moves the staging tables into the session's tables in one transaction.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +25,7 @@ import duckdb
 
 from ..errors import SparkswordError
 from .canonical import CANONICAL_SQL, METRIC_NAMES, TASK_DEDUPE
-from .codecs import decode_to
+from .codecs import decode_to, json_lines_problem, read_head
 from .schema import read_json_columns_sql
 from .sources import AppLog
 
@@ -54,23 +57,69 @@ class _Inputs:
     tmpdir: tempfile.TemporaryDirectory | None
 
 
-def _tail_fragment(path: Path) -> tuple[int, bytes]:
-    """The offset and bytes after the last newline of `path` (empty when it ends with a newline)."""
+@dataclass
+class _Tail:
+    """The end of a JSON-lines file: its unterminated last line and any NUL padding after it."""
+
+    cut_at: int
+    """Offset where the last line without a newline starts (= where the content ends when there is none)."""
+    line: bytes | None
+    """That line (b"" when the content ends with a newline); None when it is longer than MAX_LINE_BYTES."""
+    nul_bytes: int
+    """NUL bytes after the content: padding a crashed writer or a preallocated (sparse) file leaves."""
+
+
+def _content_end(f, size: int) -> int:
+    """Where the content of the open file ends once trailing NUL bytes are dropped.
+
+    Holes of a sparse file are skipped with SEEK_DATA/SEEK_HOLE, so a 10 GB sparse tail costs a few system
+    calls, not 10 GB of reading; NUL bytes that were really written are read back over (at most
+    MAX_LINE_BYTES of them: a longer run is left for the parser to refuse).
+    """
+    end = size
+    if size and hasattr(os, "SEEK_DATA"):
+        pos = last_data_end = 0
+        try:
+            while pos < size:
+                pos = os.lseek(f.fileno(), os.lseek(f.fileno(), pos, os.SEEK_DATA), os.SEEK_HOLE)
+                last_data_end = pos
+            end = min(last_data_end, size)
+        except OSError as e:
+            if e.errno == errno.ENXIO:  # no data after `pos`: the rest of the file is a hole
+                end = last_data_end
+    scanned = 0
+    while end > 0 and scanned < MAX_LINE_BYTES:
+        step = min(_TAIL_PROBE_BYTES, end)
+        f.seek(end - step)
+        kept = len(f.read(step).rstrip(b"\x00"))
+        end -= step - kept
+        scanned += step
+        if kept:
+            break
+    return end
+
+
+def _tail_fragment(path: Path) -> _Tail:
+    """The unterminated last line of `path` and the NUL bytes after it, reading only the file's end."""
     size = path.stat().st_size
     with open(path, "rb") as f:
-        pos = size
-        tail = b""
+        end = _content_end(f, size)
+        pieces: list[bytes] = []
+        pos = end
         while pos > 0:
             step = min(_TAIL_PROBE_BYTES, pos)
             pos -= step
             f.seek(pos)
-            tail = f.read(step) + tail
-            nl = tail.rfind(b"\n")
+            chunk = f.read(step)
+            nl = chunk.rfind(b"\n")
             if nl >= 0:
-                return pos + nl + 1, tail[nl + 1:]
-            if len(tail) > MAX_LINE_BYTES:
+                pieces.append(chunk[nl + 1:])
+                pos += nl + 1
                 break
-        return pos, tail
+            if end - pos > MAX_LINE_BYTES:
+                return _Tail(cut_at=pos, line=None, nul_bytes=size - end)  # too long to be read anyway
+            pieces.append(chunk)
+        return _Tail(cut_at=pos, line=b"".join(reversed(pieces)), nul_bytes=size - end)
 
 
 def _is_whole_json(fragment: bytes) -> bool:
@@ -78,57 +127,87 @@ def _is_whole_json(fragment: bytes) -> bool:
     if not text:
         return True
     try:
-        json.loads(text)
-        return True
-    except (ValueError, UnicodeDecodeError):
-        return False
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False  # (a line cut inside a multi-byte character)
+    # DuckDB's JSON reader is what will read the line, and it has no recursion limit (Python's json module
+    # raises RecursionError on a line nested 200,000 levels deep).
+    with duckdb.connect() as con:
+        return bool(con.execute("SELECT json_valid(?)", [decoded]).fetchall()[0][0])
 
 
 def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
-    """JSON-lines files for DuckDB, decoding compressed logs and cutting a torn last line."""
+    """JSON-lines files for DuckDB, decoding compressed logs and cutting a torn last line and NUL padding.
+
+    Input that cannot be an event log is refused from its first bytes (SparkswordError naming the file),
+    before DuckDB scans it to the end.
+    """
     skipped: list[str] = []
     files: list[Path] = list(app_log.files)
     tmp: tempfile.TemporaryDirectory | None = None
     decoded: Path | None = None
-    if app_log.codec is not None:
-        tmp = tempfile.TemporaryDirectory(prefix="sparksword-", dir=workdir)
-        decoded = Path(tmp.name) / "events.json"
-        with open(decoded, "wb") as out:
-            for i, part in enumerate(app_log.files):
-                last = i == len(app_log.files) - 1
-                result = decode_to(part, app_log.codec, out, tolerate_torn_tail=last and app_log.in_progress)
-                if result.torn_tail:
-                    skipped.append(f"{part.name}: {result.torn_tail}")
-                if not last and result.bytes_out:
-                    # Rolled files end with a newline; should one not, its last event must not glue onto
-                    # the next file's first (the broken line is then reported, not merged).
-                    out.write(b"\n")
-        files = [decoded]
+    try:
+        if app_log.codec is None:
+            for part in app_log.files:
+                problem = json_lines_problem(read_head(part))
+                if problem:
+                    raise SparkswordError(problem, path=part)
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="sparksword-", dir=workdir)
+            decoded = Path(tmp.name) / "events.json"
+            with open(decoded, "wb") as out:
+                for i, part in enumerate(app_log.files):
+                    last = i == len(app_log.files) - 1
+                    result = decode_to(part, app_log.codec, out, tolerate_torn_tail=last and app_log.in_progress)
+                    if result.torn_tail:
+                        skipped.append(f"{part.name}: {result.torn_tail}")
+                    if not last and result.bytes_out:
+                        # Rolled files end with a newline; should one not, its last event must not glue onto
+                        # the next file's first (the broken line is then reported, not merged).
+                        out.write(b"\n")
+            problem = json_lines_problem(read_head(decoded))
+            if problem:
+                raise SparkswordError(f"once decompressed, {problem}", path=_shown_path(app_log))
+            files = [decoded]
 
-    last_file = files[-1]
-    cut_at, fragment = _tail_fragment(last_file)
-    if fragment.strip() and not _is_whole_json(fragment):
-        where = app_log.files[-1].name
-        if not app_log.in_progress:
-            # A completed log should end with a whole line; still, what is before it is good data.
-            skipped.append(f"{where}: torn last line ({len(fragment)} bytes) in a log marked complete, skipped")
-        else:
-            skipped.append(f"{where}: torn last line of the in-progress log ({len(fragment)} bytes), skipped")
-        if decoded is not None:
-            with open(decoded, "r+b") as f:
-                f.truncate(cut_at)
-        else:
-            tmp = tmp or tempfile.TemporaryDirectory(prefix="sparksword-", dir=workdir)
-            trimmed = Path(tmp.name) / (last_file.name + ".whole")
-            with open(last_file, "rb") as src, open(trimmed, "wb") as dst:
-                remaining = cut_at
-                while remaining > 0:
-                    chunk = src.read(min(remaining, 16 * 1024 * 1024))
-                    if not chunk:
-                        break
-                    dst.write(chunk)
-                    remaining -= len(chunk)
-            files = files[:-1] + [trimmed]
+        last_file = files[-1]
+        tail = _tail_fragment(last_file)
+        torn = tail.line is None or not _is_whole_json(tail.line)
+        if torn or tail.nul_bytes:
+            where = app_log.files[-1].name
+            if tail.nul_bytes:
+                skipped.append(
+                    f"{where}: {tail.nul_bytes} NUL bytes at the end (padding left by a writer that stopped), skipped"
+                )
+            cut_at = tail.cut_at
+            if torn:
+                size = f"{len(tail.line)} bytes" if tail.line is not None else f"over {MAX_LINE_BYTES} bytes"
+                if not app_log.in_progress:
+                    # A completed log should end with a whole line; still, what is before it is good data.
+                    skipped.append(f"{where}: torn last line ({size}) in a log marked complete, skipped")
+                else:
+                    skipped.append(f"{where}: torn last line of the in-progress log ({size}), skipped")
+            else:
+                cut_at += len(tail.line or b"")
+            if decoded is not None:
+                with open(decoded, "r+b") as f:
+                    f.truncate(cut_at)
+            else:
+                tmp = tmp or tempfile.TemporaryDirectory(prefix="sparksword-", dir=workdir)
+                trimmed = Path(tmp.name) / (last_file.name + ".whole")
+                with open(last_file, "rb") as src, open(trimmed, "wb") as dst:
+                    remaining = cut_at
+                    while remaining > 0:
+                        chunk = src.read(min(remaining, 16 * 1024 * 1024))
+                        if not chunk:
+                            break
+                        dst.write(chunk)
+                        remaining -= len(chunk)
+                files = files[:-1] + [trimmed]
+    except BaseException:
+        if tmp is not None:
+            tmp.cleanup()
+        raise
     return _Inputs(files=files, skipped=skipped, tmpdir=tmp)
 
 
@@ -165,6 +244,10 @@ def _explain_parse_error(
     if "Expected OBJECT, but got ARRAY" in text:
         return SparkswordError("not a Spark event log: a JSON array, not one event object per line", path=shown)
     if "UTF-8" in text or "utf-8" in text or "unicode" in text.lower():
+        if rows:
+            where = "" if app_log.codec is None else " of the decompressed log"
+            shown = next((p for p in app_log.files if p.name == Path(rows[0][0]).name), shown)
+            return SparkswordError(f"line {int(rows[0][1])}{where} is not valid UTF-8 text ({problem})", path=shown)
         return SparkswordError("not UTF-8 text (is it an event log, or compressed with another codec?)", path=shown)
     if not rows:
         return SparkswordError(f"cannot parse as an event log: {problem}", path=shown)
@@ -175,8 +258,18 @@ def _explain_parse_error(
     return SparkswordError(f"line {line} of the decompressed log is not valid JSON ({problem})", path=shown)
 
 
+def _literal_file(path: Path) -> str:
+    """`path` as a SQL string that DuckDB's file readers take literally.
+
+    They expand glob patterns, so a file named `local-*` would read every log beside it: `*`, `?` and
+    `[` become one-character classes.
+    """
+    escaped = re.sub(r"([*?\[])", r"[\1]", str(path))
+    return "'" + escaped.replace("'", "''") + "'"
+
+
 def _parse_raw(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs) -> int:
-    file_list = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in inputs.files) + "]"
+    file_list = "[" + ", ".join(_literal_file(p) for p in inputs.files) + "]"
     sql = (
         f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_json({file_list}, "
         f"format='newline_delimited', columns={read_json_columns_sql()}, "
@@ -201,7 +294,55 @@ def _parse_raw(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs)
     ).fetchall()[0][0]
     if first == 0:
         raise SparkswordError("not a Spark event log: no Spark listener events found", path=shown)
-    return int(count)
+    _check_one_application(con, shown)
+    return int(count) - _drop_repeated_events(con, inputs.skipped)
+
+
+def _check_one_application(con: duckdb.DuckDBPyConnection, shown: Path) -> None:
+    """Refuse a file holding several applications' events (logs joined together): their numbers would mix."""
+    starts = con.execute(
+        "SELECT COALESCE(\"App ID\", ''), COALESCE(\"App Attempt ID\", ''), min(rowid) + 1 AS line FROM _raw "
+        "WHERE Event = 'SparkListenerApplicationStart' GROUP BY ALL ORDER BY line LIMIT 2"
+    ).fetchall()
+    if len(starts) > 1:
+        (first_id, first_attempt, first_line), (other_id, other_attempt, other_line) = starts
+        def name(app_id: str, attempt: str) -> str:
+            return repr(app_id + (f" attempt {attempt}" if attempt else ""))
+        raise SparkswordError(
+            f"line {other_line} starts another application ({name(other_id, other_attempt)}, after "
+            f"{name(first_id, first_attempt)} at line {first_line}): several event logs joined into one?",
+            path=shown,
+        )
+
+
+_TASK_EVENTS = "('SparkListenerTaskStart', 'SparkListenerTaskEnd')"
+
+
+def _drop_repeated_events(con: duckdb.DuckDBPyConnection, skipped: list[str]) -> int:
+    """Drop exact repeats of an earlier event (a log copied twice into one file) and say so; the count dropped.
+
+    A repeated task end or accumulator update would otherwise count twice. The check is two cheap scans:
+    task events by task id, the few other events by a hash of the whole parsed row.
+    """
+    repeated_tasks, repeated_others = con.execute(
+        f"SELECT (SELECT count(*) - count(DISTINCT (Event, \"Task Info\".\"Task ID\")) FROM _raw "
+        f"WHERE Event IN {_TASK_EVENTS}), "
+        f"(SELECT count(*) - count(DISTINCT hash(_raw)) FROM _raw WHERE Event NOT IN {_TASK_EVENTS})"
+    ).fetchall()[0]
+    if not repeated_tasks and not repeated_others:
+        return 0
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _repeated AS SELECT rowid AS r FROM _raw "
+        "QUALIFY row_number() OVER (PARTITION BY Event, hash(_raw) ORDER BY rowid) > 1"
+    )
+    dropped, first = con.execute("SELECT count(*), min(r) + 1 FROM _repeated").fetchall()[0]
+    if dropped:
+        con.execute("DELETE FROM _raw WHERE rowid IN (SELECT r FROM _repeated)")
+        skipped.append(
+            f"{dropped} repeated events ignored (exact copies of earlier lines, the first at line {first})"
+        )
+    con.execute("DROP TABLE _repeated")
+    return int(dropped)
 
 
 def _application_identity(con: duckdb.DuckDBPyConnection, app_log: AppLog) -> tuple[str, str]:
@@ -373,7 +514,7 @@ def spark_plan_graph(plan: dict) -> list[_GraphNode]:
     return graph
 
 
-def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict) -> None:
+def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict, skipped: list[str] | None = None) -> None:
     """Final sparkPlanInfo trees -> Spark's plan graph: one row per graph node and per node metric.
 
     Node ids, the nodes kept and the edges are those of Spark's SparkPlanGraph (what the SQL tab and the
@@ -387,6 +528,12 @@ def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict) -> None:
         try:
             plan = json.loads(plan_text)
         except ValueError:
+            continue
+        except RecursionError:
+            # Python's json module recurses per level; a hostile or degenerate plan must not end the load.
+            if skipped is not None:
+                skipped.append(f"SQL execution {execution_id}: its plan is nested too deeply to read "
+                               f"(over {sys.getrecursionlimit()} levels), plan graph left out")
             continue
         if not isinstance(plan, dict):
             continue
@@ -450,7 +597,7 @@ def stage_app_log(con: duckdb.DuckDBPyConnection, app_log: AppLog, *, workdir: P
         used = {k: v for k, v in params.items() if f"${k}" in select}
         con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_{name} AS {select}", used)
     _stage_stages(con)
-    _flatten_plans(con, params)
+    _flatten_plans(con, params, inputs.skipped)
     _stage_applications(con, app_log, params, inputs.skipped)
     con.execute("DROP TABLE _raw")
     return LoadReport(app_id=app_id, attempt_id=attempt, events=events, skipped=list(inputs.skipped))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SparkswordError
-from .codecs import CODECS, codec_for
+from .codecs import CODECS, codec_for, content_problem
 
 __all__ = ["AppLog", "discover"]
 
@@ -32,6 +32,7 @@ IN_PROGRESS_SUFFIX = ".inprogress"
 
 _EVENTS_FILE = re.compile(r"events_(\d+)_(.+)\Z", re.DOTALL)
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_HISTORY_PROBE_BYTES = 4096  # enough to tell a log from other files; a history dir may hold thousands
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ def discover(path: str | Path) -> list[AppLog]:
       1 unless the first is a ``.compact`` file). A rolling dir without an ``appstatus_`` file is accepted and
       treated as in progress (Spark's reader would refuse it; the files are still a readable log).
     * Any other directory is a history directory: each entry that is a single event-log file or a rolling dir
-      is one event log (it is not searched deeper). Names starting with ``.`` and ``.crc`` files are ignored.
+      is one event log (it is not searched deeper). Names starting with ``.`` and ``.crc`` files are ignored,
+      and so are files whose first bytes show they are no event log (empty, or neither JSON lines nor a
+      compressed stream); when nothing else is left, the error lists them.
     * A pattern with ``*``, ``?`` or ``[`` (that is not an existing path) is expanded; each match is taken as above.
 
     Results are sorted by :attr:`AppLog.log_name` (a glob's: per match, in sorted match order) and de-duplicated.
@@ -163,6 +166,7 @@ def _is_rolling_dir(p: Path) -> bool:
 
 def _history_dir(p: Path) -> list[AppLog]:
     apps: list[AppLog] = []
+    not_logs: list[str] = []
     for entry in _list_dir(p):
         if _ignored(entry.name):
             continue
@@ -176,8 +180,21 @@ def _history_dir(p: Path) -> list[AppLog]:
         elif stat.S_ISREG(st.st_mode):
             if not os.access(entry, os.R_OK):
                 raise SparkswordError("cannot read the file (permission denied)", path=entry)
-            apps.append(_single_log(entry))
+            # Files beside the logs (a README, a core dump, an empty file being created) are not applications;
+            # as Spark's history server, pass over them, judging from the first bytes only.
+            problem = content_problem(entry, probe=_HISTORY_PROBE_BYTES)
+            if problem is None:
+                apps.append(_single_log(entry))
+            else:
+                not_logs.append(f"{entry.name!r}: {problem}")
     if not apps:
+        if not_logs:
+            more = f"; and {len(not_logs) - 3} more" if len(not_logs) > 3 else ""
+            raise SparkswordError(
+                f"no Spark event logs found in directory ({len(not_logs)} "
+                f"{'file is' if len(not_logs) == 1 else 'files are'} not event logs: {'; '.join(not_logs[:3])}{more})",
+                path=p,
+            )
         raise SparkswordError("no Spark event logs found in directory", path=p)
     apps.sort(key=lambda a: (a.log_name, a.files))
     return apps

@@ -1,0 +1,59 @@
+// Number formats as the Spark UI prints them, so a value reads the same here and in the History Server.
+
+const KiB = 1024;
+const UNITS = [
+  ["EiB", KiB ** 6],
+  ["PiB", KiB ** 5],
+  ["TiB", KiB ** 4],
+  ["GiB", KiB ** 3],
+  ["MiB", KiB ** 2],
+  ["KiB", KiB],
+];
+
+/** Bytes as Spark's Utils.bytesToString: a unit is used from twice its size, one decimal ("11.7 KiB"). */
+export function formatBytes(bytes) {
+  if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return "\u2013";
+  const n = Number(bytes);
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(n) >= 2 * size) return `${(n / size).toFixed(1)} ${unit}`;
+  }
+  return `${n.toFixed(1)} B`;
+}
+
+/** Milliseconds as Spark's Utils.msDurationToString: "127 ms", "1.2 s", "2.5 m", "1.25 h". */
+export function formatMs(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return "\u2013";
+  const n = Number(ms);
+  if (Math.abs(n) < 1000) return `${Math.round(n)} ms`;
+  if (Math.abs(n) < 60_000) return `${(n / 1000).toFixed(1)} s`;
+  if (Math.abs(n) < 3_600_000) return `${(n / 60_000).toFixed(1)} m`;
+  return `${(n / 3_600_000).toFixed(2)} h`;
+}
+
+/** A count with thousands separators, as the UI prints row counts ("3,000,000"). */
+export function formatCount(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "\u2013";
+  const n = Number(value);
+  if (!Number.isInteger(n)) return n.toFixed(2);
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** A ratio such as a skew ratio ("4.5x"). */
+export function formatRatio(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "\u2013";
+  return `${Number(value).toFixed(1)}x`;
+}
+
+/** Format a value by its unit: "ms", "bytes", "count", "ratio". */
+export function formatValue(value, unit) {
+  switch (unit) {
+    case "ms":
+      return formatMs(value);
+    case "bytes":
+      return formatBytes(value);
+    case "ratio":
+      return formatRatio(value);
+    default:
+      return formatCount(value);
+  }
+}

@@ -1,0 +1,156 @@
+// SkewHistogram: one stage's distribution of a task metric, with the History Server's quantiles and
+// the outlier tasks marked. Python computes the bins in DuckDB; only bins and a few tasks arrive here.
+import "./lib/style.css";
+import { h, s, clear, truncate } from "./lib/dom.js";
+import { formatValue, formatCount, formatRatio } from "./lib/format.js";
+import { histogramBars, ticks } from "./lib/histogram.js";
+import { createTooltip } from "./lib/tooltip.js";
+
+const QUANTILE_NAMES = ["Min", "25th percentile", "Median", "75th percentile", "Max"];
+const SHORT_Q = ["min", "p25", "med", "p75", "max"];
+const W = 460;
+const H = 200;
+const BOX = { x0: 48, x1: W - 12, y0: 44, y1: H - 28 };
+
+function drawHistogram(svg, p, tooltip, area) {
+  clear(svg);
+  const unit = p.metric.unit;
+  const { bars, x, y, maxCount } = histogramBars(p.edges, p.counts, BOX);
+  const fence = p.outliers?.fence;
+  const barLayer = s("g", { class: "sw-bars" });
+  for (const b of bars) {
+    const outlier = fence !== null && fence !== undefined && b.count > 0 && b.hi > fence;
+    const rect = s("rect", {
+      class: `sw-bar${outlier ? " sw-outlier" : ""}`,
+      x: b.x.toFixed(1),
+      y: b.y.toFixed(1),
+      width: b.width.toFixed(1),
+      height: b.height.toFixed(1),
+      dataset: { count: b.count },
+    });
+    rect.addEventListener("pointerenter", (ev) => {
+      const box = area.getBoundingClientRect();
+      tooltip.show(`${formatCount(b.count)} task${b.count === 1 ? "" : "s"}`, [
+        ["from", formatValue(b.lo, unit)],
+        ["to", formatValue(b.hi, unit)],
+        ["outliers", outlier ? "above the fence" : null],
+      ], ev.clientX - box.left, ev.clientY - box.top);
+    });
+    rect.addEventListener("pointerleave", () => tooltip.hide());
+    barLayer.appendChild(rect);
+  }
+  // axes: value ticks below, a count scale on the left
+  const axis = s("g", { class: "sw-axis" });
+  axis.appendChild(s("line", { x1: BOX.x0, x2: BOX.x1, y1: BOX.y1, y2: BOX.y1 }));
+  const lo = p.edges[0];
+  const hi = p.edges[p.edges.length - 1];
+  for (const v of ticks(lo, hi, 5)) {
+    const px = x(v);
+    if (px < BOX.x0 - 0.5 || px > BOX.x1 + 0.5) continue;
+    axis.append(
+      s("line", { x1: px, x2: px, y1: BOX.y1, y2: BOX.y1 + 4 }),
+      s("text", { x: px, y: BOX.y1 + 15, "text-anchor": "middle" }, [formatValue(v, unit)]),
+    );
+  }
+  for (const c of ticks(0, maxCount, 3).filter(Number.isInteger)) {
+    axis.append(s("text", { x: BOX.x0 - 6, y: y(c) + 3, "text-anchor": "end" }, [formatCount(c)]));
+  }
+  axis.appendChild(s("text", { x: 4, y: BOX.y0 - 6 }, ["tasks"]));
+  const qLayer = s("g", { class: "sw-q" });
+  (p.quantiles?.values ?? []).forEach((v, i) => {
+    if (v === null || v === undefined || i === 0 || i === 4) return; // min and max are the axis ends
+    const px = x(v);
+    qLayer.append(
+      s("line", { x1: px, x2: px, y1: BOX.y0, y2: BOX.y1, dataset: { quantile: SHORT_Q[i] } }),
+      // p25, median and p75 each get their own row so close quantiles stay readable
+      s("text", { x: px + 2, y: BOX.y0 - 28 + (i - 1) * 11 }, [SHORT_Q[i]]),
+    );
+  });
+  const fenceLayer = s("g", { class: "sw-fence" });
+  if (fence !== null && fence !== undefined && fence < hi) {
+    const px = x(fence);
+    fenceLayer.appendChild(s("line", { x1: px, x2: px, y1: BOX.y0, y2: BOX.y1 }));
+  }
+  svg.append(barLayer, axis, qLayer, fenceLayer);
+}
+
+function render({ model, el }) {
+  el.classList.add("sw-root");
+  const panel = h("div", { class: "sw-panel sw-skew-panel" });
+  const title = h("span", { class: "sw-title" });
+  const select = h("select", { "aria-label": "task metric" });
+  panel.appendChild(h("div", { class: "sw-toolbar" }, [title, h("span", { class: "sw-spacer" }), h("label", {}, ["metric: ", select])]));
+  const subtitle = h("div", { class: "sw-info sw-skew-subtitle" });
+  subtitle.style.padding = "4px 8px 0";
+  const area = h("div", { class: "sw-area" });
+  const svg = s("svg", { class: "sw-hist", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "task histogram" });
+  area.appendChild(svg);
+  const table = h("table", { class: "sw-table sw-quantiles" });
+  const outliers = h("div", { class: "sw-outliers" });
+  const empty = h("div", { class: "sw-empty" });
+  panel.append(subtitle, empty, area, table, outliers);
+  el.appendChild(panel);
+  const tooltip = createTooltip(area);
+
+  function draw() {
+    const p = model.get("payload") ?? {};
+    clear(select);
+    for (const m of p.metrics ?? []) select.appendChild(h("option", { value: m.key }, [m.label]));
+    select.value = model.get("metric");
+    clear(table);
+    clear(outliers);
+    tooltip.hide();
+    if (p.stage_id === null || p.stage_id === undefined) {
+      title.textContent = "Task distribution";
+      subtitle.textContent = "";
+      empty.textContent = p.message || "Select a stage in the DAG to see its tasks.";
+      empty.style.display = "block";
+      area.style.display = "none";
+      panel.dataset.stageId = "";
+      return;
+    }
+    panel.dataset.stageId = String(p.stage_id);
+    title.textContent = `Stage ${p.stage_id} (attempt ${p.attempt}): ${p.metric.label}`;
+    subtitle.textContent = truncate(p.label || p.name || "", 90);
+    subtitle.title = p.name ?? "";
+    if (!p.tasks) {
+      empty.textContent = "No successful task with metrics in this stage.";
+      empty.style.display = "block";
+      area.style.display = "none";
+      return;
+    }
+    empty.style.display = "none";
+    area.style.display = "block";
+    drawHistogram(svg, p, tooltip, area);
+    const unit = p.metric.unit;
+    const header = h("tr", {}, [h("th", {}, ["Metric"]), ...QUANTILE_NAMES.map((q) => h("th", {}, [q]))]);
+    const row = h("tr", {}, [
+      h("td", {}, [p.metric.label]),
+      ...(p.quantiles?.values ?? []).map((v, i) => h("td", { dataset: { quantile: SHORT_Q[i] } }, [formatValue(v, unit)])),
+    ]);
+    table.append(header, row);
+    const ratio = p.skew_ratio === null || p.skew_ratio === undefined ? "" : ` \u00b7 max / median ${formatRatio(p.skew_ratio)}`;
+    outliers.appendChild(h("div", {}, [`${formatCount(p.tasks)} successful tasks${ratio}`]));
+    const o = p.outliers;
+    if (o?.count) {
+      outliers.appendChild(
+        h("div", {}, [`${formatCount(o.count)} outlier task${o.count === 1 ? "" : "s"} above ${formatValue(o.fence, unit)} (75th percentile + 1.5 \u00d7 IQR):`]),
+      );
+      const list = h("ul", { class: "sw-outlier-list" });
+      for (const t of o.tasks) {
+        list.appendChild(h("li", {}, [`task ${t.task_id} (index ${t.index}, executor ${t.executor_id}): ${formatValue(t.value, unit)}`]));
+      }
+      outliers.appendChild(list);
+    }
+  }
+
+  select.addEventListener("change", () => {
+    model.set("metric", select.value);
+    model.save_changes();
+  });
+  model.on("change:payload", draw);
+  draw();
+  return () => model.off("change:payload", draw);
+}
+
+export default { render };

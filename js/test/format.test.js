@@ -1,0 +1,34 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { formatBytes, formatMs, formatCount, formatRatio, formatValue } from "../src/lib/format.js";
+
+test("bytes read as Spark's Utils.bytesToString: a unit from twice its size, one decimal", () => {
+  assert.equal(formatBytes(0), "0.0 B");
+  assert.equal(formatBytes(612), "612.0 B");
+  assert.equal(formatBytes(2047), "2047.0 B");
+  assert.equal(formatBytes(2048), "2.0 KiB");
+  assert.equal(formatBytes(11981), "11.7 KiB");
+  assert.equal(formatBytes(537919488), "513.0 MiB");
+  assert.equal(formatBytes(3 * 1024 ** 3), "3.0 GiB");
+  assert.equal(formatBytes(null), "\u2013");
+});
+
+test("durations read as Spark's msDurationToString", () => {
+  assert.equal(formatMs(0), "0 ms");
+  assert.equal(formatMs(127), "127 ms");
+  assert.equal(formatMs(999), "999 ms");
+  assert.equal(formatMs(1234), "1.2 s");
+  assert.equal(formatMs(150_000), "2.5 m");
+  assert.equal(formatMs(4_500_000), "1.25 h");
+  assert.equal(formatMs(undefined), "\u2013");
+});
+
+test("counts get thousands separators, ratios an x", () => {
+  assert.equal(formatCount(3000000), "3,000,000");
+  assert.equal(formatCount(999), "999");
+  assert.equal(formatCount(1.5), "1.50");
+  assert.equal(formatRatio(7.344), "7.3x");
+  assert.equal(formatValue(2048, "bytes"), "2.0 KiB");
+  assert.equal(formatValue(2048, "ms"), "2.0 s");
+  assert.equal(formatValue(2048, "count"), "2,048");
+});

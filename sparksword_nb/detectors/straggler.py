@@ -1,0 +1,113 @@
+"""straggler: a task runs far longer than its stage's median without reading more data.
+
+Rule (per stage attempt with >= 3 successful tasks): the longest successful task ran >= 3x the median
+task duration and >= 500 ms more, and read at most 1.5x the median task's bytes (+64 KiB): its time did
+not come from its data. A stage where a task does read far more is data skew (see `skew.py`).
+Impact: the longest task minus the median duration.
+"""
+from __future__ import annotations
+
+from ._common import DOCS_SCHEDULING, human_bytes, human_ms, ratio
+from .model import Insight
+from .registry import AppContext, Detector, register
+
+MIN_TASKS = 3
+DURATION_RATIO = 3.0
+DURATION_FLOOR_MS = 500
+BYTES_SLACK_RATIO = 1.5
+BYTES_SLACK = 64 * 1024
+
+STRAGGLING_STAGES = f"""
+WITH st AS (SELECT * FROM ssw_stage_stats),
+first_task AS (SELECT executor_id, min(launch_ms) AS first_launch_ms FROM tasks GROUP BY executor_id)
+SELECT st.*, f.first_launch_ms = st.longest.launch_ms AS first_on_executor
+FROM st LEFT JOIN first_task f ON f.executor_id = st.longest.executor_id
+WHERE n_ok >= {MIN_TASKS}
+  AND longest.duration_ms >= {DURATION_RATIO} * dur_med AND longest.duration_ms - dur_med >= {DURATION_FLOOR_MS}
+  AND longest.read_bytes <= {BYTES_SLACK_RATIO} * read_med + {BYTES_SLACK}
+ORDER BY stage_id, stage_attempt_id
+"""
+
+
+def _likely_cause(t: dict, first_on_executor: bool) -> str:
+    """What the longest task's own metrics say about where its time went."""
+    duration = max(t["duration_ms"] or 0, 1)
+    run = max(t["executor_run_time_ms"] or 0, 1)
+    cpu_ms = (t["executor_cpu_ns"] or 0) / 1e6
+    if (t["jvm_gc_time_ms"] or 0) >= 0.3 * run:
+        return f"garbage collection ({human_ms(t['jvm_gc_time_ms'])} of its {human_ms(run)} run time)"
+    if (t["shuffle_fetch_wait_time_ms"] or 0) >= 0.3 * duration:
+        return f"waiting for shuffle blocks ({human_ms(t['shuffle_fetch_wait_time_ms'])} fetch wait)"
+    if (t["executor_deserialize_time_ms"] or 0) >= 0.3 * duration:
+        return f"task start-up ({human_ms(t['executor_deserialize_time_ms'])} deserializing the task)"
+    if first_on_executor:
+        return "start-up of its executor: it was the first task that executor ran (JVM warm-up, Python worker start)"
+    if cpu_ms >= 0.7 * run:
+        return "CPU work on its records (it was busy on CPU most of its run time): expensive records or a slow core"
+    return "waiting off-CPU (I/O, locks or external calls): a slow node or a slow external system"
+
+
+@register
+class Straggler(Detector):
+    """A task much slower than its peers although it did not get more data."""
+
+    type = "straggler"
+
+    def detect(self, ctx: AppContext) -> list[Insight]:
+        """One insight per stage attempt with a straggling task."""
+        found = []
+        for s in ctx.rows(STRAGGLING_STAGES):
+            t = s["longest"]
+            x = ratio(t["duration_ms"], s["dur_med"])
+            cause = _likely_cause(t, bool(s["first_on_executor"]))
+            stage = f"{s['stage_id']}" + (f" (attempt {s['stage_attempt_id']})" if s["stage_attempt_id"] else "")
+            if s["first_on_executor"]:
+                confidence, why = "low", (
+                    "the slow task was the first its executor ran, so start-up cost may explain it; "
+                    "later runs of the same job on warm executors may not show it")
+            elif s["n_ok"] >= 10 and (x or 0) >= 5:
+                confidence, why = "high", (
+                    f"{s['n_ok']} tasks give a stable median, and the slow task took {x}x it "
+                    "while reading no more than its peers")
+            else:
+                confidence, why = "medium", (
+                    f"the slow task took {x}x the median of {s['n_ok']} tasks while reading no more than its peers")
+            found.append(ctx.insight(
+                self.type,
+                title=f"Straggler in stage {stage}: one task ran {x}x the median without more data",
+                description=(
+                    f"Task {t['index']} (id {t['task_id']}) of stage {stage} ran {human_ms(t['duration_ms'])} on "
+                    f"executor {t['executor_id']} ({t['host']}) while the median task ran {human_ms(s['dur_med'])}. "
+                    f"It read {human_bytes(t['read_bytes'])} against a median of {human_bytes(s['read_med'])}, so its "
+                    f"time did not come from its data. Its metrics point at {cause}."),
+                evidence={
+                    "stage_id": s["stage_id"], "stage_attempt_id": s["stage_attempt_id"],
+                    "successful_tasks": s["n_ok"],
+                    "duration_ms_max": s["dur_max"], "duration_ms_median": s["dur_med"],
+                    "longest_task_ms": t["duration_ms"], "duration_ratio": x,
+                    "longest_task_id": t["task_id"], "longest_task_index": t["index"],
+                    "longest_task_executor": t["executor_id"], "longest_task_host": t["host"],
+                    "longest_task_read_bytes": t["read_bytes"], "read_bytes_median": s["read_med"],
+                    "read_metric": s["read_kind"],
+                    "longest_task_gc_ms": t["jvm_gc_time_ms"], "longest_task_fetch_wait_ms": t["shuffle_fetch_wait_time_ms"],
+                    "longest_task_deserialize_ms": t["executor_deserialize_time_ms"],
+                    "longest_task_cpu_ms": round((t["executor_cpu_ns"] or 0) / 1e6),
+                    "longest_task_run_ms": t["executor_run_time_ms"],
+                    "first_task_on_its_executor": bool(s["first_on_executor"]),
+                    "executors_in_stage": s["executors_used"],
+                },
+                confidence=confidence, confidence_reason=why,
+                impact_ms=t["duration_ms"] - s["dur_med"],
+                suggestion=(
+                    "If slow tasks recur on one executor or host, look at that node (disk, noisy neighbours) and let "
+                    "Spark re-run slow tasks elsewhere: spark.speculation=true (spark.speculation.multiplier=1.5, "
+                    "spark.speculation.quantile=0.75 by default); speculative copies use extra slots and must not be "
+                    "used with output that is not idempotent. If the task's records are expensive (CPU-bound), spread "
+                    "the costly keys over more partitions. If it is start-up cost on fresh executors, keep executors "
+                    "alive between jobs (spark.dynamicAllocation.executorIdleTimeout) and Python workers reused "
+                    "(spark.python.worker.reuse=true, the default)."),
+                docs_url=DOCS_SCHEDULING,
+                stage_ids=[s["stage_id"]], job_ids=list(s["job_ids"] or []),
+                sql_ids=[s["sql_execution_id"]] if s["sql_execution_id"] is not None else [],
+            ))
+        return found

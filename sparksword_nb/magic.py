@@ -1,0 +1,263 @@
+"""`%sparksword` and `%%sparksword`: load a Spark event log in a notebook and show its panels.
+
+    %load_ext sparksword_nb
+    %sparksword PATH [--app ID] [-o NAME]    load the log, show the report; -o binds the EventLog
+    %sparksword dag | skew STAGE | insights | sql-plan ID | list | use NAME
+    %%sparksword [-o NAME]                   the cell is SQL over the loaded tables -> a DataFrame
+
+Settings: `%config SparkswordMagics.max_dag_nodes = 500` (see `%config SparkswordMagics`). Problems with
+the input (missing file, unknown stage) print one line; bad flags give IPython's usage error.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+import traitlets
+from IPython.core.error import UsageError
+from IPython.core.magic import (
+    Magics,
+    line_cell_magic,
+    magics_class,
+    no_var_expand,
+    output_can_be_silenced,
+)
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .errors import SparkswordError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from .store import EventLog, Session
+
+# Kept in step with widgets.data.STAGE_METRIC_KEYS / TASK_METRIC_KEYS (a test checks); spelled out here
+# so loading the extension does not import the widget stack.
+COLOR_BY_CHOICES = ("duration", "shuffle_read", "shuffle_write", "spill", "input", "skew_ratio", "severity")
+TASK_METRIC_CHOICES = ("duration", "run_time", "gc_time", "input", "shuffle_read", "shuffle_write",
+                       "spill_memory", "spill_disk")
+SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "list", "use", "playground")
+_TRAILING_SEMICOLON = re.compile(r"\s*;\s*$")
+
+
+@magics_class
+class SparkswordMagics(Magics):
+    """The `%sparksword` line/cell magic. One DuckDB session per extension load holds every log loaded."""
+
+    max_dag_nodes = traitlets.Int(300, help="Above this many stages the DAG shows jobs, opened on click.").tag(
+        config=True)
+    color_by = traitlets.Enum(COLOR_BY_CHOICES, default_value="duration",
+                              help="What colours the DAG's stage nodes.").tag(config=True)
+    skew_metric = traitlets.Enum(TASK_METRIC_CHOICES, default_value="duration",
+                                 help="The task metric the histogram shows first.").tag(config=True)
+    cache = traitlets.Bool(True, help="Reuse parsed logs from the user's cache directory.").tag(config=True)
+    database = traitlets.Unicode(":memory:", help="DuckDB database of the session (a file keeps it).").tag(
+        config=True)
+    verbose_errors = traitlets.Bool(False, help="Show full tracebacks instead of one-line errors.").tag(config=True)
+
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._session: Session | None = None
+        self._logs: dict[str, EventLog] = {}
+        self._current: str | None = None
+        self._silenced = False
+
+    # ---- state ---------------------------------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        """The session holding the logs loaded by this magic (opened on first use)."""
+        if self._session is None:
+            from .store import Session
+
+            self._session = Session(self.database)
+        return self._session
+
+    def close(self) -> None:
+        """Close the DuckDB connection and forget the loaded logs."""
+        if self._session is not None:
+            self._session.close()
+        self._session = None
+        self._logs.clear()
+        self._current = None
+
+    @property
+    def current(self) -> EventLog:
+        """The log the subcommands and `%%sparksword` work on (the last loaded, or `use NAME`)."""
+        if self._current is None:
+            raise SparkswordError("no event log loaded: run %sparksword PATH first")
+        return self._logs[self._current]
+
+    def _find(self, name: str) -> str:
+        if name in self._logs:
+            return name
+        matches = [key for key, log in self._logs.items() if log.app_id == name or key.startswith(name)]
+        if len(matches) == 1:
+            return matches[0]
+        loaded = ", ".join(self._logs) or "none"
+        if matches:
+            raise SparkswordError(f"{name!r} matches several loaded logs: {', '.join(matches)}")
+        raise SparkswordError(f"no loaded log named {name!r}; loaded: {loaded}")
+
+    def _log_for(self, app: str | None) -> EventLog:
+        return self._logs[self._find(app)] if app else self.current
+
+    # ---- the magic -----------------------------------------------------------------------------------
+    @output_can_be_silenced
+    @no_var_expand
+    @line_cell_magic
+    @magic_arguments()
+    @argument("command", nargs="?",
+              help="an event log PATH to load (file, rolling dir, history dir, glob), or a subcommand: "
+                   "dag, skew STAGE, insights, sql-plan ID, list, use NAME")
+    @argument("args", nargs="*", help="the subcommand's argument: STAGE, ID or NAME")
+    @argument("--app", help="with PATH: the application when PATH holds several; "
+                            "with a subcommand or a cell: which loaded log (default: the current one)")
+    @argument("-o", "--output", metavar="NAME",
+              help="bind the result to NAME: the EventLog for PATH, the panel or DataFrame otherwise")
+    @argument("--metric", choices=TASK_METRIC_CHOICES, help="skew: the task metric to show")
+    @argument("--attempt", type=int, help="skew: the stage attempt (default: the latest)")
+    @argument("--color-by", choices=COLOR_BY_CHOICES, help="dag: what colours the stages")
+    def sparksword(self, line: str = "", cell: str | None = None) -> Any:
+        """Load a Spark event log and show its stage DAG, task skew and insights; SQL in cell form.
+
+        `%sparksword PATH` loads and shows the report. A trailing `;` hides the output.
+        """
+        stripped = _TRAILING_SEMICOLON.sub("", line)
+        args = parse_argstring(self.sparksword, stripped)
+        # `%sparksword PATH;` only loads: the report it would hide is not worth building
+        self._silenced = cell is None and stripped != line
+        try:
+            result = self._run(args, cell)
+        except SparkswordError as err:
+            if self.verbose_errors:
+                raise RuntimeError(str(err)) from err
+            raise
+        if args.output:
+            self.shell.user_ns[args.output] = result[1] if isinstance(result, tuple) else result
+        return result[0] if isinstance(result, tuple) else result
+
+    def _run(self, args: Any, cell: str | None) -> Any:
+        if cell is not None:
+            if args.command or args.args:
+                raise UsageError("%%sparksword takes only -o NAME and --app NAME; the cell is the SQL")
+            return self._sql(cell, args.app)
+        if args.command is None:
+            raise UsageError("give an event log PATH or a subcommand (see %sparksword?)")
+        if args.command not in SUBCOMMANDS:
+            if args.args:
+                raise UsageError(f"unexpected arguments after the path: {' '.join(args.args)} "
+                                 "(quote a path that contains spaces)")
+            return self._load(args.command, args.app)
+        handler = getattr(self, "_cmd_" + args.command.replace("-", "_"))
+        return handler(args)
+
+    def _load(self, path: str, app: str | None) -> tuple[Any, EventLog]:
+        log = self.session.load(os.path.expanduser(path), app=app, cache=self.cache)
+        name = log.app_id + (f"/{log.attempt_id}" if log.attempt_id else "")
+        self._logs[name] = log
+        self._current = name
+        if self._silenced:
+            return None, log
+        from .widgets import Report
+
+        report = Report(log, color_by=self.color_by, skew_metric=self.skew_metric, max_nodes=self.max_dag_nodes)
+        return report, log
+
+    def _sql(self, cell: str, app: str | None) -> pd.DataFrame:
+        query = cell.strip()
+        if not query:
+            raise UsageError("%%sparksword needs SQL in the cell")
+        return self._log_for(app).sql(query).df()
+
+    @staticmethod
+    def _one_arg(args: Any, what: str, *, integer: bool = False) -> Any:
+        if len(args.args) != 1:
+            raise UsageError(f"%sparksword {args.command} needs one {what}")
+        value = args.args[0]
+        if integer:
+            try:
+                return int(value)
+            except ValueError:
+                raise UsageError(f"%sparksword {args.command}: {what} must be an integer, not {value!r}") from None
+        return value
+
+    def _cmd_dag(self, args: Any) -> Any:
+        self._no_args(args)
+        from .widgets import StageDag
+
+        return StageDag(self._log_for(args.app), color_by=args.color_by or self.color_by,
+                        max_nodes=self.max_dag_nodes)
+
+    def _cmd_skew(self, args: Any) -> Any:
+        stage = self._one_arg(args, "STAGE id", integer=True)
+        from .widgets import SkewHistogram
+
+        return SkewHistogram(self._log_for(args.app), stage, metric=args.metric or self.skew_metric,
+                             attempt=args.attempt)
+
+    def _cmd_insights(self, args: Any) -> Any:
+        self._no_args(args)
+        from .widgets import InsightsPanel
+
+        return InsightsPanel(self._log_for(args.app))
+
+    def _cmd_sql_plan(self, args: Any) -> Any:
+        execution_id = self._one_arg(args, "SQL execution ID", integer=True)
+        from .widgets import SqlPlan
+
+        return SqlPlan(self._log_for(args.app), execution_id)
+
+    def _cmd_list(self, args: Any) -> pd.DataFrame:
+        self._no_args(args)
+        import pandas as pd
+
+        rows = []
+        for name, log in self._logs.items():
+            app = log.sql("SELECT name, spark_version, duration_ms FROM applications").fetchall()
+            app_name, version, duration = app[0] if app else (None, None, None)
+            rows.append({"name": name, "current": name == self._current, "app_id": log.app_id,
+                         "attempt_id": log.attempt_id, "app_name": app_name, "spark_version": version,
+                         "duration_ms": duration})
+        return pd.DataFrame(rows, columns=["name", "current", "app_id", "attempt_id", "app_name",
+                                           "spark_version", "duration_ms"])
+
+    def _cmd_use(self, args: Any) -> EventLog:
+        self._current = self._find(self._one_arg(args, "NAME (see %sparksword list)"))
+        return self._logs[self._current]
+
+    def _cmd_playground(self, args: Any) -> Any:
+        self._no_args(args)
+        try:
+            from .widgets import PartitionPlayground  # type: ignore[attr-defined]
+        except ImportError:
+            raise SparkswordError("the partition playground is not part of this version yet") from None
+        return PartitionPlayground(self._log_for(args.app))
+
+    @staticmethod
+    def _no_args(args: Any) -> None:
+        if args.args:
+            raise UsageError(f"%sparksword {args.command} takes no argument, got: {' '.join(args.args)}")
+
+
+_loaded: dict[int, SparkswordMagics] = {}
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """`%load_ext sparksword_nb`: register %sparksword / %%sparksword."""
+    magics = SparkswordMagics(ipython)
+    ipython.register_magics(magics)
+    _loaded[id(ipython)] = magics
+
+
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
+    """`%unload_ext sparksword_nb`: close the DuckDB connection and remove the magics."""
+    magics = _loaded.pop(id(ipython), None)
+    if magics is not None:
+        magics.close()
+        if magics in ipython.configurables:
+            ipython.configurables.remove(magics)
+    for kind in ("line", "cell"):
+        ipython.magics_manager.magics[kind].pop("sparksword", None)
+    ipython.magics_manager.registry.pop(SparkswordMagics.__name__, None)
