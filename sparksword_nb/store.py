@@ -69,10 +69,12 @@ def cache_dir() -> Path:
 
 def _tables_signature() -> str:
     """A digest of the SQL and column types that shape the tables: a change to them retires old caches."""
-    from .ingest import canonical, schema
+    from .ingest import canonical, loader, schema
 
-    text = repr(sorted(canonical.CANONICAL_SQL.items())) + repr(sorted(schema.EVENT_COLUMNS.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for module in (schema, canonical, loader):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _cache_file(app_log: AppLog) -> Path:
