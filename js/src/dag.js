@@ -79,7 +79,7 @@ function render({ model, el, signal }) {
   area.appendChild(svg);
   panel.appendChild(area);
   el.appendChild(panel);
-  const tooltip = createTooltip(area);
+  const tooltip = createTooltip(panel);
   const zoom = attachPanZoom(svg, viewport, { signal });
 
   const expanded = new Set();
@@ -95,7 +95,7 @@ function render({ model, el, signal }) {
   }
 
   function positionOf(ev) {
-    const box = area.getBoundingClientRect();
+    const box = panel.getBoundingClientRect();
     return [ev.clientX - box.left, ev.clientY - box.top];
   }
 
@@ -288,7 +288,8 @@ function render({ model, el, signal }) {
     const width = area.getBoundingClientRect().width || 800;
     const height = viewHeight(laid.width, laid.height, width, { max: model.get("height") || 560 });
     area.style.height = `${height}px`;
-    zoom.set(fitTransform(laid.width, laid.height, width, height));
+    // a wall of job cards is read row by row: fit its width and let the user pan down
+    zoom.set(fitTransform(laid.width, laid.height, width, height, 16, { widthOnly: laid.mode === "jobs" }));
   }
 
   /** Make the selected stage visible: open its job when collapsed, and pan to it when off screen. */

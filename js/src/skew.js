@@ -12,7 +12,7 @@ const W = 460;
 const H = 200;
 const BOX = { x0: 48, x1: W - 12, y0: 44, y1: H - 28 };
 
-function drawHistogram(svg, p, tooltip, area) {
+function drawHistogram(svg, p, tooltip, container) {
   clear(svg);
   const unit = p.metric.unit;
   const { bars, x, y, maxCount } = histogramBars(p.edges, p.counts, BOX);
@@ -29,7 +29,7 @@ function drawHistogram(svg, p, tooltip, area) {
       dataset: { count: b.count },
     });
     rect.addEventListener("pointerenter", (ev) => {
-      const box = area.getBoundingClientRect();
+      const box = container.getBoundingClientRect();
       tooltip.show(`${formatCount(b.count)} task${b.count === 1 ? "" : "s"}`, [
         ["from", formatValue(b.lo, unit)],
         ["to", formatValue(b.hi, unit)],
@@ -90,7 +90,7 @@ function render({ model, el }) {
   const empty = h("div", { class: "sw-empty" });
   panel.append(subtitle, empty, area, table, outliers);
   el.appendChild(panel);
-  const tooltip = createTooltip(area);
+  const tooltip = createTooltip(panel);
 
   function draw() {
     const p = model.get("payload") ?? {};
@@ -121,7 +121,7 @@ function render({ model, el }) {
     }
     empty.style.display = "none";
     area.style.display = "block";
-    drawHistogram(svg, p, tooltip, area);
+    drawHistogram(svg, p, tooltip, panel);
     const unit = p.metric.unit;
     const header = h("tr", {}, [h("th", {}, ["Metric"]), ...QUANTILE_NAMES.map((q) => h("th", {}, [q]))]);
     const row = h("tr", {}, [

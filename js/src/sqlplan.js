@@ -31,7 +31,7 @@ function render({ model, el, signal }) {
   area.appendChild(svg);
   panel.appendChild(area);
   el.appendChild(panel);
-  const tooltip = createTooltip(area);
+  const tooltip = createTooltip(panel);
   const zoom = attachPanZoom(svg, viewport, { signal });
   let laid = null;
 
@@ -72,7 +72,7 @@ function render({ model, el, signal }) {
         ]),
       ]);
       g.addEventListener("pointerenter", (ev) => {
-        const box = area.getBoundingClientRect();
+        const box = panel.getBoundingClientRect();
         tooltip.show(src.name, [["", src.desc], ...(src.metrics ?? []).map(([k, v]) => [k, v])], ev.clientX - box.left, ev.clientY - box.top);
       });
       g.addEventListener("pointerleave", () => tooltip.hide());

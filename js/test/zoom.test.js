@@ -29,3 +29,9 @@ test("a view is as tall as its content at the width-fitting scale, within bounds
   assert.equal(viewHeight(400, 5000, 832), 720); // tall graph: capped, the user pans
   assert.equal(viewHeight(0, 0, 800), 160);
 });
+
+test("a width-only fit keeps tall content readable and starts at its top", () => {
+  const t = fitTransform(1000, 5000, 832, 400, 16, { widthOnly: true });
+  assert.equal(t.k, 0.8);
+  assert.equal(t.y, 16);
+});

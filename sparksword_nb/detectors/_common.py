@@ -25,13 +25,18 @@ WITH kinds AS (
          WHEN input_bytes > 0 THEN 'input' END AS read_kind
   FROM stages
 ),
+first_done AS (  -- tasks launched before their executor finished its first task ran on a cold JVM/worker
+  SELECT executor_id, min(finish_ms) AS first_finish_ms FROM tasks GROUP BY executor_id
+),
 ok AS (
   SELECT t.*, k.read_kind, t.status = 'SUCCESS' AS success,
+    COALESCE(t.launch_ms < fd.first_finish_ms, false) AS warmup,
     CASE k.read_kind WHEN 'shuffle read' THEN t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read
                      WHEN 'input' THEN t.input_bytes ELSE 0 END AS read_bytes,
     greatest(t.input_bytes + t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read,
              t.output_bytes + t.shuffle_write_bytes) AS task_bytes
   FROM tasks t JOIN kinds k USING (stage_id, stage_attempt_id)
+  LEFT JOIN first_done fd ON fd.executor_id = t.executor_id
   WHERE t.status <> 'RUNNING' AND t.duration_ms IS NOT NULL
 ),
 agg AS (
@@ -49,8 +54,12 @@ agg AS (
     sum(duration_ms - executor_run_time_ms) FILTER (WHERE success) AS sum_overhead_ms,
     first(struct_pack(task_id, "index", executor_id, host, duration_ms, read_bytes, executor_run_time_ms,
                       jvm_gc_time_ms, shuffle_fetch_wait_time_ms, executor_deserialize_time_ms,
-                      executor_cpu_ns, launch_ms)
+                      executor_cpu_ns, launch_ms, warmup)
           ORDER BY duration_ms DESC, task_id) FILTER (WHERE success) AS longest,
+    first(struct_pack(task_id, "index", executor_id, host, duration_ms, read_bytes, executor_run_time_ms,
+                      jvm_gc_time_ms, shuffle_fetch_wait_time_ms, executor_deserialize_time_ms,
+                      executor_cpu_ns, launch_ms, warmup)
+          ORDER BY duration_ms DESC, task_id) FILTER (WHERE success AND NOT warmup) AS longest_warm,
     first(struct_pack(task_id, "index", executor_id, duration_ms, read_bytes, task_bytes)
           ORDER BY read_bytes DESC, task_id) FILTER (WHERE success) AS heaviest,
     first(struct_pack(task_id, "index", duration_ms, task_bytes) ORDER BY task_bytes DESC, task_id)
@@ -66,7 +75,7 @@ SELECT s.stage_id, s.stage_attempt_id, s.status, s.name, s.num_tasks, s.job_ids,
   a.longest.duration_ms AS longest_ok_ms,
   {hs_quantile('a.read_sorted', 0.5, 'a.n_ok')} AS read_med, a.read_sorted[a.n_ok] AS read_max,
   {hs_quantile('a.bytes_sorted', 0.5, 'a.n_ok')} AS bytes_med, a.bytes_sorted[a.n_ok] AS bytes_max,
-  a.sum_duration_ms, a.sum_read_bytes, a.sum_task_bytes, a.sum_overhead_ms, a.longest, a.heaviest, a.biggest,
+  a.sum_duration_ms, a.sum_read_bytes, a.sum_task_bytes, a.sum_overhead_ms, a.longest, a.longest_warm, a.heaviest, a.biggest,
   s.executor_run_time_ms, s.jvm_gc_time_ms, s.memory_bytes_spilled, s.disk_bytes_spilled,
   s.input_bytes, s.output_bytes, s.shuffle_write_bytes,
   s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read AS shuffle_read_bytes,

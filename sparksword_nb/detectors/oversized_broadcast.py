@@ -1,8 +1,8 @@
 """oversized_broadcast: a broadcast join whose broadcast table is large.
 
-Rule (per BroadcastExchange node): its "data size" is >= 128 MiB (Spark's default automatic limit is
-10 MiB; DataFlint alerts at 1 GiB). Small hash relations report a preallocated 64 MiB page, so the floor
-sits above that.
+Rule (per BroadcastExchange node): its "data size" is >= 32 MiB and collecting, building and sending it
+took >= 1 s, or it is >= 1 GiB (DataFlint's alert). Spark's automatic limit is 10 MiB; a tiny hash
+relation can report a preallocated 64 MiB page, which the time floor keeps out.
 Impact: the time to collect, build and broadcast it on the driver (the join waits for all three).
 """
 from __future__ import annotations
@@ -11,7 +11,9 @@ from ._common import DOCS_JOIN_HINTS, human_bytes, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
 
-SIZE_FLOOR = 128 * 1024 * 1024
+SIZE_FLOOR = 32 * 1024 * 1024
+TIME_FLOOR_MS = 1000
+ALWAYS_BYTES = 1024 * 1024 * 1024
 
 BROADCASTS = f"""
 WITH mv AS (SELECT * FROM ssw_sql_metric_values)
@@ -25,7 +27,11 @@ SELECT execution_id, node_id, any_value(simple_string) AS simple_string,
 FROM mv LEFT JOIN unnest(mv.stage_ids) AS u(sid) ON true
 WHERE node_name = 'BroadcastExchange'
 GROUP BY execution_id, node_id
-HAVING max(value) FILTER (WHERE name = 'data size') >= {SIZE_FLOOR}
+HAVING (max(value) FILTER (WHERE name = 'data size') >= {SIZE_FLOOR}
+        AND COALESCE(max(value) FILTER (WHERE name = 'time to collect'), 0)
+          + COALESCE(max(value) FILTER (WHERE name = 'time to build'), 0)
+          + COALESCE(max(value) FILTER (WHERE name = 'time to broadcast'), 0) >= {TIME_FLOOR_MS})
+    OR max(value) FILTER (WHERE name = 'data size') >= {ALWAYS_BYTES}
 ORDER BY execution_id, node_id
 """
 

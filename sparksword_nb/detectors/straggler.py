@@ -2,8 +2,10 @@
 
 Rule (per stage attempt with >= 3 successful tasks): the longest successful task ran >= 3x the median
 task duration and >= 500 ms more, and read at most 1.5x the median task's bytes (+64 KiB): its time did
-not come from its data. A stage where a task does read far more is data skew (see `skew.py`).
-Impact: the longest task minus the median duration.
+not come from its data. A stage where a task does read far more is data skew (see `skew.py`). Tasks that
+started before their executor finished any task (cold JVM / Python worker) are considered only when no
+warm task qualifies, with low confidence.
+Impact: that task's duration minus the median duration.
 """
 from __future__ import annotations
 
@@ -19,18 +21,22 @@ BYTES_SLACK = 64 * 1024
 
 STRAGGLING_STAGES = f"""
 WITH st AS (SELECT * FROM ssw_stage_stats),
-first_task AS (SELECT executor_id, min(launch_ms) AS first_launch_ms FROM tasks GROUP BY executor_id)
-SELECT st.*, f.first_launch_ms = st.longest.launch_ms AS first_on_executor
-FROM st LEFT JOIN first_task f ON f.executor_id = st.longest.executor_id
+candidates AS (  -- prefer a slow task on a warm executor; a cold-start task only when no other qualifies
+  SELECT st.*, c.task AS slow, c.pref FROM st,
+    unnest([struct_pack(task := st.longest_warm, pref := 1), struct_pack(task := st.longest, pref := 2)]) AS u(c)
+  WHERE c.task IS NOT NULL
+)
+SELECT * EXCLUDE (pref) FROM candidates
 WHERE n_ok >= {MIN_TASKS}
-  AND longest.duration_ms >= {DURATION_RATIO} * dur_med AND longest.duration_ms - dur_med >= {DURATION_FLOOR_MS}
-  AND longest.read_bytes <= {BYTES_SLACK_RATIO} * read_med + {BYTES_SLACK}
+  AND slow.duration_ms >= {DURATION_RATIO} * dur_med AND slow.duration_ms - dur_med >= {DURATION_FLOOR_MS}
+  AND slow.read_bytes <= {BYTES_SLACK_RATIO} * read_med + {BYTES_SLACK}
+QUALIFY row_number() OVER (PARTITION BY stage_id, stage_attempt_id ORDER BY pref) = 1
 ORDER BY stage_id, stage_attempt_id
 """
 
 
-def _likely_cause(t: dict, first_on_executor: bool) -> str:
-    """What the longest task's own metrics say about where its time went."""
+def _likely_cause(t: dict, cold_start: bool) -> str:
+    """What the slow task's own metrics say about where its time went."""
     duration = max(t["duration_ms"] or 0, 1)
     run = max(t["executor_run_time_ms"] or 0, 1)
     cpu_ms = (t["executor_cpu_ns"] or 0) / 1e6
@@ -40,8 +46,9 @@ def _likely_cause(t: dict, first_on_executor: bool) -> str:
         return f"waiting for shuffle blocks ({human_ms(t['shuffle_fetch_wait_time_ms'])} fetch wait)"
     if (t["executor_deserialize_time_ms"] or 0) >= 0.3 * duration:
         return f"task start-up ({human_ms(t['executor_deserialize_time_ms'])} deserializing the task)"
-    if first_on_executor:
-        return "start-up of its executor: it was the first task that executor ran (JVM warm-up, Python worker start)"
+    if cold_start:
+        return ("start-up of its executor: it started before that executor had finished any task "
+                "(JVM warm-up, Python worker start)")
     if cpu_ms >= 0.7 * run:
         return "CPU work on its records (it was busy on CPU most of its run time): expensive records or a slow core"
     return "waiting off-CPU (I/O, locks or external calls): a slow node or a slow external system"
@@ -57,14 +64,14 @@ class Straggler(Detector):
         """One insight per stage attempt with a straggling task."""
         found = []
         for s in ctx.rows(STRAGGLING_STAGES):
-            t = s["longest"]
+            t = s["slow"]
             x = ratio(t["duration_ms"], s["dur_med"])
-            cause = _likely_cause(t, bool(s["first_on_executor"]))
+            cause = _likely_cause(t, bool(t["warmup"]))
             stage = f"{s['stage_id']}" + (f" (attempt {s['stage_attempt_id']})" if s["stage_attempt_id"] else "")
-            if s["first_on_executor"]:
+            if t["warmup"]:
                 confidence, why = "low", (
-                    "the slow task was the first its executor ran, so start-up cost may explain it; "
-                    "later runs of the same job on warm executors may not show it")
+                    "the slow task started before its executor had finished any task (cold JVM / Python worker), "
+                    "so start-up cost may explain it; warm executors may not show it")
             elif s["n_ok"] >= 10 and (x or 0) >= 5:
                 confidence, why = "high", (
                     f"{s['n_ok']} tasks give a stable median, and the slow task took {x}x it "
@@ -93,7 +100,7 @@ class Straggler(Detector):
                     "longest_task_deserialize_ms": t["executor_deserialize_time_ms"],
                     "longest_task_cpu_ms": round((t["executor_cpu_ns"] or 0) / 1e6),
                     "longest_task_run_ms": t["executor_run_time_ms"],
-                    "first_task_on_its_executor": bool(s["first_on_executor"]),
+                    "started_on_cold_executor": bool(t["warmup"]),
                     "executors_in_stage": s["executors_used"],
                 },
                 confidence=confidence, confidence_reason=why,

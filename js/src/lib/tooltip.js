@@ -22,7 +22,10 @@ export function createTooltip(container) {
       tip.style.display = "block";
       const maxX = Math.max(0, container.clientWidth - tip.offsetWidth - 4);
       tip.style.left = `${Math.min(maxX, Math.max(0, x + 12))}px`;
-      tip.style.top = `${Math.max(0, y + 12)}px`;
+      // below the pointer when it fits, else above it, never outside the container's top
+      const below = y + 12;
+      const fits = below + tip.offsetHeight <= container.clientHeight;
+      tip.style.top = `${Math.max(0, fits ? below : y - 12 - tip.offsetHeight)}px`;
     },
     hide() {
       tip.style.display = "none";

@@ -11,10 +11,14 @@ export function zoomAt(t, px, py, factor, [lo, hi] = [MIN_SCALE, MAX_SCALE]) {
   return { k, x: px - (px - t.x) * f, y: py - (py - t.y) * f };
 }
 
-/** The transform that fits content of size (w, h) into a view of (vw, vh), never enlarging past 1. */
-export function fitTransform(w, h, vw, vh, pad = 16) {
+/**
+ * The transform that fits content of size (w, h) into a view of (vw, vh), never enlarging past 1.
+ * With `widthOnly` the content fits the width and starts at the top (taller content is panned).
+ */
+export function fitTransform(w, h, vw, vh, pad = 16, { widthOnly = false } = {}) {
   if (!(w > 0) || !(h > 0)) return { k: 1, x: pad, y: pad };
-  const k = Math.max(MIN_SCALE, Math.min(1, (vw - 2 * pad) / w, (vh - 2 * pad) / h));
+  const byHeight = widthOnly ? Infinity : (vh - 2 * pad) / h;
+  const k = Math.max(MIN_SCALE, Math.min(1, (vw - 2 * pad) / w, byHeight));
   return { k, x: (vw - w * k) / 2, y: Math.max(pad, (vh - h * k) / 2) };
 }
 
