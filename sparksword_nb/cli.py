@@ -160,11 +160,48 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     try:
         from .detectors.report import format_insights_text
     except ImportError:  # detectors not installed in this build
-        return 0
-    found = log.insights()
-    print("\nWhat made it slow (top findings)")
-    print(format_insights_text(found[: args.top]))
-    print("\nNext: `sparksword samples` lists every bundled lesson; in Jupyter: %load_ext sparksword_nb")
+        format_insights_text = None
+    if format_insights_text is not None:
+        found = log.insights()
+        print("\nWhat made it slow (top findings)")
+        print(format_insights_text(found[: args.top]))
+    from .report import write_report
+
+    written = write_report(log, args.report)
+    print(f"\nReport: {_terminal_safe(written.resolve())}\n        one HTML file with the stage DAG, task histograms "
+          "and findings; open it in a browser (it works offline)")
+    print(_tutorials_hint())
+    return 0
+
+
+def _tutorials_hint() -> str:
+    """How to open the teaching notebooks: they live in the repository's notebooks/ folder."""
+    import importlib.util
+
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    first = folder / "01_getting_started.ipynb"
+    lines = ["\nNext: `sparksword samples` lists every bundled lesson; in Jupyter: %load_ext sparksword_nb"]
+    if first.is_file():
+        try:
+            shown = first.relative_to(Path.cwd())
+        except ValueError:
+            shown = first
+        lessons = len(list(folder.glob("[0-9][0-9]_*.ipynb")))
+        lines.append(f"Tutorials ({lessons} notebooks in {_terminal_safe(folder)}): jupyter lab {_terminal_safe(shown)}")
+    else:
+        lines.append("Tutorials: the notebooks/ folder of the sparksword_nb repository, e.g. "
+                     "jupyter lab notebooks/01_getting_started.ipynb")
+    if importlib.util.find_spec("jupyterlab") is None:
+        lines.append("(JupyterLab is not installed in this environment: pip install jupyterlab)")
+    return "\n".join(lines)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    log = _load(args.log, args.app, not args.no_cache)
+    written = write_report(log, args.output)
+    print(f"wrote {_terminal_safe(written)}: open it in a browser (self-contained, works offline)")
     return 0
 
 
@@ -208,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     ins = with_log(sub.add_parser("insights", help="what made the application slow"))
     ins.add_argument("--json", action="store_true", help="print the insights as JSON")
     ins.set_defaults(func=_cmd_insights)
+    rep = with_log(sub.add_parser("report", help="write a self-contained offline HTML report"))
+    rep.add_argument("-o", "--output", default="sparksword-report.html", metavar="FILE",
+                     help="the HTML file to write (default: %(default)s)")
+    rep.set_defaults(func=_cmd_report)
     wi = with_log(sub.add_parser("whatif", help="estimate a reduce stage under other settings"))
     wi.add_argument("--stage", type=int, required=True, help="the reduce stage to start from")
     wi.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -219,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sample", default="skewed_join", help="which bundled sample (see `sparksword samples`)")
     demo.add_argument("--top", type=int, default=5, help="how many findings to show")
     demo.add_argument("--no-cache", action="store_true", help="parse again even if a cached copy exists")
+    demo.add_argument("--report", default="sparksword-demo-report.html", metavar="FILE",
+                      help="where to write the HTML report (default: %(default)s in the current directory)")
     demo.set_defaults(func=_cmd_demo)
     bench = sub.add_parser("bench", help="measure load speed on a large log built from a bundled one")
     bench.add_argument("--copies", type=int, default=9, help="how many times to repeat the source log")

@@ -2,7 +2,7 @@
 
     %load_ext sparksword_nb
     %sparksword PATH [--app ID] [-o NAME]    load the log, show the report; -o binds the EventLog
-    %sparksword dag | skew STAGE | insights | sql-plan ID | list | use NAME
+    %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
     %%sparksword [-o NAME]                   the cell is SQL over the loaded tables -> a DataFrame
 
 Settings: `%config SparkswordMagics.max_dag_nodes = 500` (see `%config SparkswordMagics`). Problems with
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 COLOR_BY_CHOICES = ("duration", "shuffle_read", "shuffle_write", "spill", "input", "skew_ratio", "severity")
 TASK_METRIC_CHOICES = ("duration", "run_time", "gc_time", "input", "shuffle_read", "shuffle_write",
                        "spill_memory", "spill_disk")
-SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "list", "use", "playground")
+SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "timeline", "list", "use", "playground")
 _TRAILING_SEMICOLON = re.compile(r"\s*;\s*$")
 
 
@@ -110,7 +110,7 @@ class SparkswordMagics(Magics):
     @magic_arguments()
     @argument("command", nargs="?",
               help="an event log PATH to load (file, rolling dir, history dir, glob), or a subcommand: "
-                   "dag, skew STAGE, insights, sql-plan ID, list, use NAME")
+                   "dag, skew STAGE, insights, sql-plan ID, timeline, list, use NAME")
     @argument("args", nargs="*", help="the subcommand's argument: STAGE, ID or NAME")
     @argument("--app", help="with PATH: the application when PATH holds several; "
                             "with a subcommand or a cell: which loaded log (default: the current one)")
@@ -208,6 +208,12 @@ class SparkswordMagics(Magics):
         from .widgets import SqlPlan
 
         return SqlPlan(self._log_for(args.app), execution_id)
+
+    def _cmd_timeline(self, args: Any) -> Any:
+        self._no_args(args)
+        from .widgets.timeline import timeline_figure
+
+        return timeline_figure(self._log_for(args.app))
 
     def _cmd_list(self, args: Any) -> pd.DataFrame:
         self._no_args(args)

@@ -167,3 +167,20 @@ def test_unload_closes_the_connection_and_removes_the_magic(shell):
     shell.run_line_magic("load_ext", "sparksword_nb")
     assert shell.find_line_magic("sparksword") is not None
     shell.run_line_magic("unload_ext", "sparksword_nb")
+
+
+def test_timeline_is_a_static_plotly_figure_of_where_tasks_ran(ip):
+    import plotly.graph_objects as go
+
+    run(ip, f"%sparksword {SKEWED};")
+    fig = run(ip, "%sparksword timeline")
+    assert isinstance(fig, go.Figure)
+    # one bar per executor and stage; their task counts are the History Server's per-executor totals
+    per_executor: dict[str, int] = {}
+    for trace in fig.data:
+        for executor, data in zip(trace.y, trace.customdata):
+            per_executor[executor] = per_executor.get(executor, 0) + int(data[1])
+    expected = {f"executor {e['id']}": e["totalTasks"] for e in spark43_answers("skewed_join")["allexecutors.json"]
+                if e["totalTasks"]}
+    assert per_executor == expected
+    assert {t.name for t in fig.data} == {f"stage {s['stageId']}" for s in spark43_answers("skewed_join")["stages.json"]}

@@ -63,7 +63,11 @@ function drawHistogram(svg, p, tooltip, container) {
     qLayer.append(
       s("line", { x1: px, x2: px, y1: BOX.y0, y2: BOX.y1, dataset: { quantile: SHORT_Q[i] } }),
       // p25, median and p75 each get their own row so close quantiles stay readable
-      s("text", { x: px + 2, y: BOX.y0 - 28 + (i - 1) * 11 }, [SHORT_Q[i]]),
+      s("text", {
+        x: px > BOX.x1 - 30 ? px - 2 : px + 2,
+        y: BOX.y0 - 28 + (i - 1) * 11,
+        "text-anchor": px > BOX.x1 - 30 ? "end" : "start",
+      }, [SHORT_Q[i]]),
     );
   });
   const fenceLayer = s("g", { class: "sw-fence" });

@@ -20,6 +20,7 @@ from . import (  # noqa: F401
     oversized_broadcast,
     python_udf,
     recomputation,
+    shuffle_heavy,
     skew,
     small_files,
     small_tasks,

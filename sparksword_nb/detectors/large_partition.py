@@ -1,7 +1,8 @@
 """large_partition: one task carries most of a stage's bytes and those bytes are large (e.g. repartition(1)).
 
 Rule (per stage attempt): the task that processed the most bytes (max of input + shuffle read and
-output + shuffle write) processed >= 128 MiB and >= 50% of the stage's bytes, and the application had
+output + shuffle write) processed >= 128 MiB and >= 50% of the stage's bytes, it is the stage's only task
+or >= 2x the median task's bytes (two equal halves are balanced, not large), and the application had
 more than one core to spread it over.
 Impact: that task's duration minus the stage's task time spread evenly over all cores.
 """
@@ -13,11 +14,13 @@ from .registry import AppContext, Detector, register
 
 BYTES_FLOOR = 128 * 1024 * 1024
 SHARE_FLOOR = 0.5
+MEDIAN_RATIO = 2
 
 LARGE_PARTITION_STAGES = f"""
 WITH st AS (SELECT * FROM ssw_stage_stats)
 SELECT * FROM st
 WHERE biggest.task_bytes >= {BYTES_FLOOR} AND biggest.task_bytes >= {SHARE_FLOOR} * sum_task_bytes
+  AND (n_ok = 1 OR bytes_max >= {MEDIAN_RATIO} * bytes_med)
 ORDER BY stage_id, stage_attempt_id
 """
 

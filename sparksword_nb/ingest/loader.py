@@ -360,22 +360,29 @@ def _stage_applications(con: duckdb.DuckDBPyConnection, app_log: AppLog, params:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _stg_applications AS
-        WITH s AS (SELECT * FROM _raw WHERE Event = 'SparkListenerApplicationStart' ORDER BY rowid LIMIT 1),
-             e AS (SELECT * FROM _raw WHERE Event = 'SparkListenerApplicationEnd' ORDER BY rowid DESC LIMIT 1),
-             v AS (SELECT "Spark Version" AS v FROM _raw WHERE Event = 'SparkListenerLogStart' LIMIT 1)
-        SELECT $app_id AS app_id, $attempt_id AS attempt_id,
-          (SELECT "App Name" FROM s) AS name, (SELECT "User" FROM s) AS "user",
-          (SELECT v FROM v) AS spark_version,
-          (SELECT "Timestamp" FROM s) AS start_ms, (SELECT "Timestamp" FROM e) AS end_ms,
-          (SELECT "Timestamp" FROM e) - (SELECT "Timestamp" FROM s) AS duration_ms,
-          (SELECT count(*) FROM e) > 0 AS has_application_end,
-          NOT $in_progress AS completed,
-          (SELECT "ExitCode" FROM e) AS exit_code,
-          (SELECT "Driver Logs" FROM s) AS driver_logs,
-          (SELECT "Driver Attributes" FROM s) AS driver_attributes,
+        WITH picked AS (
+          -- one pass over the few events that describe the application (first start, last end)
+          SELECT
+            arg_min("App Name", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS name,
+            arg_min("User", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS "user",
+            arg_min("Spark Version", rowid) FILTER (WHERE Event = 'SparkListenerLogStart') AS spark_version,
+            arg_min("Timestamp", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS start_ms,
+            arg_max("Timestamp", rowid) FILTER (WHERE Event = 'SparkListenerApplicationEnd') AS end_ms,
+            count(*) FILTER (WHERE Event = 'SparkListenerApplicationEnd') > 0 AS has_application_end,
+            arg_max("ExitCode", rowid) FILTER (WHERE Event = 'SparkListenerApplicationEnd') AS exit_code,
+            arg_min("Driver Logs", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS driver_logs,
+            arg_min("Driver Attributes", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart')
+              AS driver_attributes
+          FROM _raw
+          WHERE Event IN ('SparkListenerApplicationStart', 'SparkListenerApplicationEnd', 'SparkListenerLogStart')
+        )
+        SELECT $app_id AS app_id, $attempt_id AS attempt_id, name, "user", spark_version, start_ms, end_ms,
+          end_ms - start_ms AS duration_ms, has_application_end, NOT $in_progress AS completed, exit_code,
+          driver_logs, driver_attributes,
           $log_name AS log_name, $source_paths::VARCHAR[] AS source_paths, $codec AS codec,
           $rolling AS rolling, $skipped::VARCHAR[] AS skipped,
-          (SELECT max(rowid) + 1 FROM _raw) AS events
+          (SELECT count(*) FROM _raw) AS events
+        FROM picked
         """,
         {
             **params,

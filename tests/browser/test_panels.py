@@ -144,3 +144,30 @@ def test_untrusted_names_are_text_in_every_panel(mock_host, session, tmp_path, a
             assert re.search(re.escape("<img src=x onerror="), text), name
         page.screenshot(path=str(artifacts / f"mock-hostile-{name}.png"), full_page=True)
     assert HOSTILE.startswith("<img")
+
+
+@pytest.mark.parametrize("case", root_conftest.spark43_cases())
+def test_every_spark_4_3_log_draws(browser, session, case):
+    """Each real log's DAG, its first stage's histogram and its first SQL plan draw without a script error."""
+    from browser.conftest import MockHost
+
+    log = session.load(root_conftest.spark43_log_path(case))
+    answers = root_conftest.spark43_answers(case)
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        dag = StageDag(log, insights=[])
+        MockHost(page, "dag", widget_state(dag))
+        stage_ids = sorted({s["stageId"] for s in answers["stages.json"]})
+        assert sorted(int(n.get_attribute("data-stage-id")) for n in page.locator("g.sw-stage").all()) == stage_ids
+        MockHost(page, "skew", widget_state(SkewHistogram(log, stage_ids[0])))
+        assert page.locator(".sw-skew-panel").get_attribute("data-stage-id") == str(stage_ids[0])
+        if answers["sql.json"]:
+            hs = answers["sql.json"][0]
+            MockHost(page, "sqlplan", widget_state(SqlPlan(log, hs["id"])))
+            operators = [n for n in hs["nodes"] if not n["nodeName"].startswith("WholeStageCodegen")]
+            assert page.locator("g.sw-plan-node").count() == len(operators)
+    finally:
+        page.close()
+    assert not errors, errors

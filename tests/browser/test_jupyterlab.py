@@ -1,0 +1,91 @@
+"""End to end: %sparksword in a real JupyterLab, driven through Chromium like a user would."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from playwright.sync_api import expect
+
+from browser.logs import write_hostile_log
+
+import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
+
+CASE = "skewed_join"
+
+
+def _notebook(log_path: str, hostile_path: str) -> nbformat.NotebookNode:
+    cells = [
+        "%load_ext sparksword_nb",
+        f"%sparksword {log_path}",
+        "report = _\nprint('loaded', type(report).__name__)",
+        "print(f'selected = {report.selected_stage} skew = {report.skew.stage} '\n"
+        "      f'insights = {report.insights.selected_stage}')",
+        f"%sparksword {hostile_path}",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def _run_cell(page, index: int) -> None:
+    page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def test_report_in_jupyterlab(jupyterlab, browser, tmp_path, artifacts):
+    url, root = jupyterlab
+    hostile = write_hostile_log(root_conftest.spark43_log_path(CASE), tmp_path / "hostile-app")
+    nbformat.write(_notebook(str(root_conftest.spark43_log_path(CASE)), str(hostile)), root / "report.ipynb")
+    stage_ids = sorted(s["stageId"] for s in root_conftest.spark43_answers(CASE)["stages.json"])
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{url}/lab/tree/report.ipynb?reset")
+    page.locator("#jp-main-statusbar >> text=Idle").first.wait_for(timeout=90_000)
+    for i in range(4):
+        _run_cell(page, i)
+
+    # the report: one node per stage of the History Server's stage list
+    first_report = page.locator(".jp-OutputArea-output").filter(has=page.locator(".sw-report")).first
+    dag = first_report.locator("svg.sw-dag")
+    dag.wait_for(timeout=90_000)
+    nodes = first_report.locator("g.sw-stage[data-stage-id]")
+    expect(nodes).to_have_count(len(stage_ids), timeout=30_000)
+    assert sorted(int(n.get_attribute("data-stage-id")) for n in nodes.all()) == stage_ids
+    expect(page.locator(".jp-OutputArea-output", has_text="loaded Report")).to_be_visible(timeout=60_000)
+
+    # click a stage: the histogram and Python's selected_stage follow (through the kernel)
+    skew_panel = first_report.locator(".sw-skew-panel")
+    current = skew_panel.get_attribute("data-stage-id")
+    target = next(s for s in stage_ids if str(s) != current)
+    first_report.locator(f'g.sw-stage[data-stage-id="{target}"]').dispatch_event("click")
+    expect(skew_panel).to_have_attribute("data-stage-id", str(target), timeout=30_000)
+    expect(first_report.locator("g.sw-stage.sw-selected")).to_have_attribute("data-stage-id", str(target))
+    expect(skew_panel.locator("svg.sw-hist rect.sw-bar").first).to_be_attached()
+    _run_cell(page, 3)
+    expect(page.locator(".jp-OutputArea-output",
+                        has_text=f"selected = {target} skew = {target} insights = {target}")).to_be_visible(timeout=30_000)
+    first_report.screenshot(path=str(artifacts / "jupyterlab-report.png"))
+
+    # a log whose names carry HTML: shown as text, nothing runs
+    _run_cell(page, 4)
+    outputs = page.locator(".jp-OutputArea-output").filter(has=page.locator(".sw-report"))
+    expect(outputs).to_have_count(2, timeout=90_000)
+    hostile_report = outputs.nth(1)
+    expect(hostile_report.locator("g.sw-stage[data-stage-id]")).to_have_count(len(stage_ids), timeout=30_000)
+    assert hostile_report.locator("img").count() == 0
+    header = hostile_report.locator(".sw-report-header h3").text_content()
+    assert header.startswith('<img src=x onerror="window.__sw_xss')
+    labels = " ".join(t.text_content() for t in hostile_report.locator("g.sw-stage text.sw-label").all())
+    assert "<img src=x" in labels
+    assert page.evaluate("() => window.__sw_xss") is None
+    hostile_report.screenshot(path=str(artifacts / "jupyterlab-hostile-names.png"))
+    page.screenshot(path=str(artifacts / "jupyterlab-page.png"), full_page=True)
+    assert not [e for e in errors if "sparksword" in e or "sw-" in e], errors
+    page.close()
+    # keep the executed notebook's outputs out of the next run
+    (root / "report.ipynb").unlink()
+    json.dumps(errors)
