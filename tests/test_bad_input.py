@@ -454,32 +454,40 @@ class CliRun:
     max_rss_kib: int
 
 
+# Runs the CLI as its child and writes the child's peak RSS to argv[1]. The wrapper is what keeps the number
+# honest: a child forked straight from this (large) pytest process would count pytest's pages as its own.
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[2:]).returncode\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_cli(*args: str, timeout: float = HANG_SECONDS, env: dict[str, str] | None = None) -> CliRun:
-    """`python -m sparksword_nb.cli ARGS` in a subprocess: its output, time and own peak RSS (from wait4)."""
-    workdir = Path(os.environ.get("TMPDIR", "/tmp"))
+    """`python -m sparksword_nb.cli ARGS` in a subprocess: its output, time and peak RSS."""
+    import tempfile
+
+    workdir = Path(tempfile.gettempdir())
+    rss_file = Path(tempfile.mkstemp(prefix="sparksword-rss-", dir=workdir)[1])
     start = time.monotonic()
-    with open(os.devnull, "rb") as stdin, \
-            _Spool(workdir) as out, _Spool(workdir) as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sparksword_nb.cli", *args], cwd=ROOT, stdin=stdin, stdout=out.f, stderr=err.f,
-            env={**os.environ, "SPARKSWORD_CACHE_DIR": str(workdir / "sparksword-bad-input-cache"), **(env or {})},
-        )
-        status = rusage = None
-        while time.monotonic() - start < timeout:
-            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(0.02)
-        else:
-            proc.kill()
-            _, status, rusage = os.wait4(proc.pid, 0)
-            status = None
-        proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
-        return CliRun(
-            returncode=None if status is None else proc.returncode,
-            stdout=out.read(), stderr=err.read(), seconds=time.monotonic() - start,
-            max_rss_kib=rusage.ru_maxrss if rusage else 0,
-        )
+    try:
+        with open(os.devnull, "rb") as stdin, _Spool(workdir) as out, _Spool(workdir) as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _MEASURE, str(rss_file), sys.executable, "-m", "sparksword_nb.cli", *args],
+                cwd=ROOT, stdin=stdin, stdout=out.f, stderr=err.f, start_new_session=True,
+                env={**os.environ, "SPARKSWORD_CACHE_DIR": str(workdir / "sparksword-bad-input-cache"), **(env or {})},
+            )
+            try:
+                code: int | None = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)  # the wrapper and the CLI under it: a new session of their own
+                proc.wait()
+                code = None
+            rss = rss_file.read_text().strip()
+            return CliRun(code, out.read(), err.read(), time.monotonic() - start, int(rss) if rss else 0)
+    finally:
+        rss_file.unlink(missing_ok=True)
 
 
 class _Spool:

@@ -52,16 +52,19 @@ agg AS (
     sum(read_bytes) FILTER (WHERE success) AS sum_read_bytes,
     sum(task_bytes) FILTER (WHERE success) AS sum_task_bytes,
     sum(duration_ms - executor_run_time_ms) FILTER (WHERE success) AS sum_overhead_ms,
+    -- ties go to the lowest task id, so the same log always names the same task
     arg_max(struct_pack(task_id, "index", executor_id, host, duration_ms, read_bytes, executor_run_time_ms,
-                      jvm_gc_time_ms, shuffle_fetch_wait_time_ms, executor_deserialize_time_ms,
-                      executor_cpu_ns, launch_ms, warmup), struct_pack(v := duration_ms, t := -task_id)) FILTER (WHERE success) AS longest,
+                        jvm_gc_time_ms, shuffle_fetch_wait_time_ms, executor_deserialize_time_ms,
+                        executor_cpu_ns, launch_ms, warmup),
+            struct_pack(v := duration_ms, t := -task_id)) FILTER (WHERE success) AS longest,
     arg_max(struct_pack(task_id, "index", executor_id, host, duration_ms, read_bytes, executor_run_time_ms,
-                      jvm_gc_time_ms, shuffle_fetch_wait_time_ms, executor_deserialize_time_ms,
-                      executor_cpu_ns, launch_ms, warmup), struct_pack(v := duration_ms, t := -task_id)) FILTER (WHERE success AND NOT warmup) AS longest_warm,
-    arg_max(struct_pack(task_id, "index", executor_id, duration_ms, read_bytes, task_bytes), struct_pack(v := read_bytes, t := -task_id)) FILTER (WHERE success) AS heaviest,
-    arg_max(struct_pack(task_id, "index", duration_ms, task_bytes), struct_pack(v := task_bytes, t := -task_id))
-      FILTER (WHERE success) AS biggest
-  -- ties go to the lowest task id, so the same log always names the same task
+                        jvm_gc_time_ms, shuffle_fetch_wait_time_ms, executor_deserialize_time_ms,
+                        executor_cpu_ns, launch_ms, warmup),
+            struct_pack(v := duration_ms, t := -task_id)) FILTER (WHERE success AND NOT warmup) AS longest_warm,
+    arg_max(struct_pack(task_id, "index", executor_id, duration_ms, read_bytes, task_bytes),
+            struct_pack(v := read_bytes, t := -task_id)) FILTER (WHERE success) AS heaviest,
+    arg_max(struct_pack(task_id, "index", duration_ms, task_bytes),
+            struct_pack(v := task_bytes, t := -task_id)) FILTER (WHERE success) AS biggest
   FROM ok GROUP BY stage_id, stage_attempt_id
   HAVING count(*) FILTER (WHERE success) > 0
 )

@@ -104,12 +104,7 @@ SELECT
   {_task_metric_select()},
   CASE WHEN e."Task Executor Metrics" IS NULL THEN NULL
        ELSE {_executor_metrics_struct('e."Task Executor Metrics"')} END AS executor_metrics,
-  e.ord AS event_ord, st.ord AS start_ord,
-  -- updates of the accumulators that are not task metrics (SQL metrics, which Spark 3.4+ marks internal,
-  -- and user accumulators); an update that is not a number is NULL
-  [struct_pack(accumulator_id := a."ID", "update" := TRY_CAST(a."Update"->>'$' AS BIGINT))
-   FOR a IN COALESCE(e."Task Info"."Accumulables", [])
-   IF a."Update" IS NOT NULL AND NOT starts_with(COALESCE(a."Name", ''), 'internal.metrics.')] AS accumulator_updates
+  e.ord AS event_ord, st.ord AS start_ord
 FROM ends e
 LEFT JOIN (SELECT ord, "Task Info"."Task ID" AS task_id FROM starts) st ON st.task_id = e."Task Info"."Task ID"
 UNION ALL BY NAME

@@ -451,7 +451,7 @@ def _task_metric_values(
         ),
         considered AS (
           -- a task index stops counting once an attempt of it succeeded
-          SELECT w.execution_id, t.stage_id, t."index" AS idx, t.task_id, t.event_ord, t.accumulator_updates
+          SELECT w.execution_id, t.stage_id, t."index" AS idx, t.task_id, t.event_ord
           FROM tasks t JOIN win w ON t.stage_id = w.stage_id AND t.stage_attempt_id = w.stage_attempt_id
             AND t.event_ord > w.after_ord AND t.event_ord < w.before_ord
           WHERE t.status <> 'RUNNING' AND t."index" >= 0 AND t."index" < w.num_tasks
@@ -461,7 +461,9 @@ def _task_metric_values(
             t.event_ord)
         ),
         task_updates AS (
-          SELECT execution_id, stage_id, idx, task_id, event_ord, unnest(accumulator_updates) AS a FROM considered
+          SELECT c.execution_id, c.stage_id, c.idx, c.task_id, c.event_ord,
+                 struct_pack(accumulator_id := ta.accumulator_id, "update" := TRY_CAST(ta."update" AS BIGINT)) AS a
+          FROM considered c JOIN task_accumulables ta ON ta.task_id = c.task_id
         ),
         updates AS (
           SELECT u.execution_id, u.stage_id, u.idx, u.task_id, u.event_ord, u.a.accumulator_id, u.a."update" AS v,
