@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const ENTRIES = ["dag", "skew", "insights", "sqlplan", "report"];
+export const ENTRIES = ["dag", "skew", "insights", "sqlplan", "report", "playground"];
 
 const options = {
   entryPoints: ENTRIES.map((name) => path.join(here, "src", `${name}.js`)),

@@ -3,6 +3,7 @@
     %load_ext sparksword_nb
     %sparksword PATH [--app ID] [-o NAME]    load the log, show the report; -o binds the EventLog
     %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
+    %sparksword playground [--stage ID]      the partition playground: free, or seeded from a stage
     %%sparksword [-o NAME]                   the cell is SQL over the loaded tables -> a DataFrame
 
 Settings: `%config SparkswordMagics.max_dag_nodes = 500` (see `%config SparkswordMagics`). Problems with
@@ -110,7 +111,7 @@ class SparkswordMagics(Magics):
     @magic_arguments()
     @argument("command", nargs="?",
               help="an event log PATH to load (file, rolling dir, history dir, glob), or a subcommand: "
-                   "dag, skew STAGE, insights, sql-plan ID, timeline, list, use NAME")
+                   "dag, skew STAGE, insights, sql-plan ID, timeline, list, use NAME, playground")
     @argument("args", nargs="*", help="the subcommand's argument: STAGE, ID or NAME")
     @argument("--app", help="with PATH: the application when PATH holds several; "
                             "with a subcommand or a cell: which loaded log (default: the current one)")
@@ -119,10 +120,16 @@ class SparkswordMagics(Magics):
     @argument("--metric", choices=TASK_METRIC_CHOICES, help="skew: the task metric to show")
     @argument("--attempt", type=int, help="skew: the stage attempt (default: the latest)")
     @argument("--color-by", choices=COLOR_BY_CHOICES, help="dag: what colours the stages")
+    @argument("--stage", type=int, help="playground: start from this reduce stage of the log (default: free mode)")
     def sparksword(self, line: str = "", cell: str | None = None) -> Any:
         """Load a Spark event log and show its stage DAG, task skew and insights; SQL in cell form.
 
-        `%sparksword PATH` loads and shows the report. A trailing `;` hides the output.
+        %sparksword PATH [--app ID] [-o NAME]   load and show the report (-o binds the EventLog)
+        %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
+        %sparksword playground [--stage ID]     partition playground (free; seeded from a stage with --stage)
+        %%sparksword [-o NAME] [--app NAME]     the cell is SQL over the loaded tables -> DataFrame
+
+        A trailing `;` hides the output. Settings: `%config SparkswordMagics`.
         """
         stripped = _TRAILING_SEMICOLON.sub("", line)
         args = parse_argstring(self.sparksword, stripped)
@@ -235,11 +242,12 @@ class SparkswordMagics(Magics):
 
     def _cmd_playground(self, args: Any) -> Any:
         self._no_args(args)
-        try:
-            from .widgets import PartitionPlayground  # type: ignore[attr-defined]
-        except ImportError:
-            raise SparkswordError("the partition playground is not part of this version yet") from None
-        return PartitionPlayground(self._log_for(args.app))
+        from .widgets import Playground
+
+        # free mode needs no log (it teaches); --stage seeds it from a stage of the current (or --app) log
+        if args.stage is None:
+            return Playground()
+        return Playground.from_log(self._log_for(args.app), stage=args.stage)
 
     @staticmethod
     def _no_args(args: Any) -> None:

@@ -127,12 +127,22 @@ function render({ model, el }) {
     area.style.display = "block";
     drawHistogram(svg, p, tooltip, panel);
     const unit = p.metric.unit;
-    const header = h("tr", {}, [h("th", {}, ["Metric"]), ...QUANTILE_NAMES.map((q) => h("th", {}, [q]))]);
-    const row = h("tr", {}, [
-      h("td", {}, [p.metric.label]),
-      ...(p.quantiles?.values ?? []).map((v, i) => h("td", { dataset: { quantile: SHORT_Q[i] } }, [formatValue(v, unit)])),
-    ]);
-    table.append(header, row);
+    // the History Server's "Summary Metrics for Completed Tasks"; a row click shows that metric
+    table.appendChild(h("tr", {}, [h("th", {}, ["Metric"]), ...QUANTILE_NAMES.map((q) => h("th", {}, [q]))]));
+    for (const m of p.metrics ?? []) {
+      const values = p.summary?.[m.key];
+      if (!values) continue;
+      const current = m.key === p.metric.key;
+      const row = h("tr", { class: current ? "sw-current" : "sw-other", dataset: { metric: m.key }, title: `show ${m.label}` }, [
+        h("td", {}, [m.label]),
+        ...values.map((v, i) => h("td", { dataset: { quantile: SHORT_Q[i] } }, [formatValue(v, m.unit)])),
+      ]);
+      row.addEventListener("click", () => {
+        model.set("metric", m.key);
+        model.save_changes();
+      });
+      table.appendChild(row);
+    }
     const ratio = p.skew_ratio === null || p.skew_ratio === undefined ? "" : ` \u00b7 max / median ${formatRatio(p.skew_ratio)}`;
     outliers.appendChild(h("div", {}, [`${formatCount(p.tasks)} successful tasks${ratio}`]));
     const o = p.outliers;

@@ -83,6 +83,9 @@ class BroadcastJoinCandidate(Detector):
             why = ("spark.sql.autoBroadcastJoinThreshold=-1 disabled automatic broadcasts"
                    if disabled else f"the small side's measured size is far below the threshold ({threshold}), "
                                     "so the planner's size estimate was probably off")
+            why_sentence = ("Here spark.sql.autoBroadcastJoinThreshold=-1 disabled automatic broadcasts."
+                            if disabled else f"Its measured size is below the threshold ({threshold}), so the "
+                                             "planner's size estimate was probably off.")
             side_name = "left" if small_side == 1 else "right"
             stage_ids = sorted(set((small["map_stage_ids"] or []) + (large["map_stage_ids"] or [])
                                    + (small["join_stage_ids"] or [])))
@@ -95,7 +98,7 @@ class BroadcastJoinCandidate(Detector):
                     f"{large['rows']} rows ({human_bytes(large['data_size'])}). A broadcast hash join would send the "
                     f"small side to every executor instead; the large side's shuffle write "
                     f"({human_ms((large['write_ns'] or 0) / 1e6)}) and the sorts ({human_ms(small['sort_ms'] or 0)}) "
-                    f"summed over tasks are the work it would skip. {why[0].upper() + why[1:]}."),
+                    f"summed over tasks are the work it would skip. {why_sentence}"),
                 evidence={
                     "sql_execution_id": execution_id, "join_node_id": join_id, "join_type": jt,
                     "small_side": side_name, "small_side_rows": small["rows"], "small_side_bytes": small["data_size"],

@@ -18,7 +18,6 @@ from .model import Confidence, EvidenceValue, Insight
 if TYPE_CHECKING:
     from ..store import EventLog
 
-DOCS = "https://spark.apache.org/docs/latest/"
 
 
 @dataclass
@@ -150,7 +149,10 @@ def register(cls: type[Detector]) -> type[Detector]:
 
 
 def _sort_key(insight: Insight) -> tuple:
-    return (-insight.impact_ms, insight.type, insight.stage_ids, insight.sql_ids, insight.job_ids, insight.title)
+    # at equal impact, a measured problem comes before the finding that re-states its time (AQE, config)
+    derived = bool(REGISTRY[insight.type].depends_on) if insight.type in REGISTRY else False
+    return (-insight.impact_ms, derived, insight.type, insight.stage_ids, insight.sql_ids, insight.job_ids,
+            insight.title)
 
 
 def _drop_superseded(found: list[Insight]) -> list[Insight]:

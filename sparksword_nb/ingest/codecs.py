@@ -48,7 +48,10 @@ _IN_PROGRESS_SUFFIX = ".inprogress"
 _READ_CHUNK = 4 * 1024 * 1024  # compressed bytes read from the file at a time
 _OUT_CAP = 4 * 1024 * 1024  # decoded bytes gathered before one write to the output
 _OUT_START = 256 * 1024
-_FEED = 64 * 1024  # compressed bytes given to a zstd / zlib decompressor per call
+_FEED = 64 * 1024  # compressed bytes given to a zlib decompressor per call (its output is capped anyway)
+# zstd output cannot be capped per call, and one byte of a crafted frame (RLE blocks) can stand for 32 KB:
+# small feeds bound a call's output to 32 MB, at no measurable cost on real logs.
+_ZSTD_FEED = 1024
 _ZLIB_MAX_OUT = 4 * 1024 * 1024  # zlib output per call (bounds memory on highly compressed input)
 
 # lz4-java LZ4Block stream
@@ -251,22 +254,22 @@ class _Input:
         return True
 
 
-def _pieces(f: BinaryIO) -> Iterator[tuple[int, memoryview]]:
-    """(file offset, piece) of the whole file, in pieces of ``_FEED`` bytes, read ``_READ_CHUNK`` at a time into
+def _pieces(f: BinaryIO, feed: int = _FEED) -> Iterator[tuple[int, memoryview]]:
+    """(file offset, piece) of the whole file, in pieces of ``feed`` bytes, read ``_READ_CHUNK`` at a time into
     one reused buffer: a piece is valid until the next one is asked for."""
     try:
         size = os.fstat(f.fileno()).st_size - f.tell()
     except (OSError, AttributeError, ValueError):
         size = _READ_CHUNK
-    buf = bytearray(max(_FEED, min(_READ_CHUNK, size + 64)))
+    buf = bytearray(max(feed, min(_READ_CHUNK, size + 64)))
     view = memoryview(buf)
     offset = 0
     while True:
         got = f.readinto(buf)
         if not got:
             return
-        for i in range(0, got, _FEED):
-            yield offset + i, view[i:min(i + _FEED, got)]
+        for i in range(0, got, feed):
+            yield offset + i, view[i:min(i + feed, got)]
         offset += got
 
 
@@ -659,7 +662,7 @@ def _decode_zstd(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Deco
     frame_start = 0
     frame_out = 0
     offset = 0
-    for offset, piece in _pieces(f):
+    for offset, piece in _pieces(f, _ZSTD_FEED):
         data: bytes | memoryview = piece
         while data:
             if dobj is None:

@@ -136,6 +136,38 @@ def _is_whole_json(fragment: bytes) -> bool:
         return bool(con.execute("SELECT json_valid(?)", [decoded]).fetchall()[0][0])
 
 
+class _FirstBytesCheck:
+    """Passes decoded bytes on to `out`, refusing them as soon as their start shows they are no event log.
+
+    Checking while decoding, not after: a 32 KB crafted stream can decode to gigabytes of NUL bytes, which
+    must not be written to disk first.
+    """
+
+    def __init__(self, out, shown: Path) -> None:
+        self.out = out
+        self.shown = shown
+        self.head: bytearray | None = bytearray()
+
+    def write(self, data) -> int:
+        if self.head is not None:
+            self.head += data[: _HEAD_CHECK_BYTES - len(self.head)]
+            if len(self.head) >= _HEAD_CHECK_BYTES:
+                self.check()
+        return self.out.write(data)
+
+    def check(self) -> None:
+        """Refuse the start seen so far (called once the start is long enough, or at the end)."""
+        if self.head is None:
+            return
+        head, self.head = bytes(self.head), None
+        problem = json_lines_problem(head)
+        if problem:
+            raise SparkswordError(f"once decompressed, {problem}", path=self.shown)
+
+
+_HEAD_CHECK_BYTES = 64 * 1024
+
+
 def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
     """JSON-lines files for DuckDB, decoding compressed logs and cutting a torn last line and NUL padding.
 
@@ -155,7 +187,8 @@ def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
         else:
             tmp = tempfile.TemporaryDirectory(prefix="sparksword-", dir=workdir)
             decoded = Path(tmp.name) / "events.json"
-            with open(decoded, "wb") as out:
+            with open(decoded, "wb") as raw_out:
+                out = _FirstBytesCheck(raw_out, _shown_path(app_log))
                 for i, part in enumerate(app_log.files):
                     last = i == len(app_log.files) - 1
                     result = decode_to(part, app_log.codec, out, tolerate_torn_tail=last and app_log.in_progress)
@@ -165,9 +198,7 @@ def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
                         # Rolled files end with a newline; should one not, its last event must not glue onto
                         # the next file's first (the broken line is then reported, not merged).
                         out.write(b"\n")
-            problem = json_lines_problem(read_head(decoded))
-            if problem:
-                raise SparkswordError(f"once decompressed, {problem}", path=_shown_path(app_log))
+                out.check()
             files = [decoded]
 
         last_file = files[-1]

@@ -71,7 +71,8 @@ def discover(path: str | Path) -> list[AppLog]:
       event log: its ``events_`` files sorted by index, a ``.compact`` file after the plain file of the same index,
       everything before the last ``.compact`` file dropped; the remaining indices must be contiguous (and start at
       1 unless the first is a ``.compact`` file). A rolling dir without an ``appstatus_`` file is accepted and
-      treated as in progress (Spark's reader would refuse it; the files are still a readable log).
+      treated as in progress (Spark's reader would refuse it; the files are still a readable log). An event
+      file that is a symbolic link to a file outside the directory is refused.
     * Any other directory is a history directory: each entry that is a single event-log file or a rolling dir
       is one event log (it is not searched deeper). Names starting with ``.`` and ``.crc`` files are ignored,
       and so are files whose first bytes show they are no event log (empty, or neither JSON lines nor a
@@ -219,6 +220,15 @@ def _rolling_log(d: Path) -> AppLog:
                 )
             if entry.is_dir():
                 raise SparkswordError(f"{name!r} is a directory, expected an event log file", path=d)
+            if entry.is_symlink() and not entry.exists():
+                raise SparkswordError(f"{name!r} is a broken symbolic link", path=d)
+            if entry.is_symlink() and not _inside(entry, d):
+                # Spark writes plain files here: a link out of the directory would make a log's files
+                # name what the package reads (another user's file, /etc/passwd).
+                raise SparkswordError(
+                    f"{name!r} is a symbolic link to a file outside this rolling event log directory; not read",
+                    path=d,
+                )
             events.append((int(m.group(1)), name.endswith(COMPACT_SUFFIX), entry))
     if not events:
         raise SparkswordError("no events_<n>_* files in this rolling event log directory", path=d)
@@ -262,6 +272,14 @@ def _rolling_log(d: Path) -> AppLog:
         in_progress=in_progress,
         rolling=True,
     )
+
+
+def _inside(entry: Path, d: Path) -> bool:
+    """Whether `entry` (after following links) is a file in the directory `d` (after following links)."""
+    try:
+        return entry.resolve(strict=True).parent == d.resolve(strict=True)
+    except (OSError, RuntimeError):  # a broken or looping link
+        return False
 
 
 def _rolling_log_name(d: Path, first: Path) -> str:

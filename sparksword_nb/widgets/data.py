@@ -269,35 +269,58 @@ def _stage_attempt(log: EventLog, stage_id: int, attempt: int | None) -> dict[st
     return rows[0]
 
 
+_SUCCESSFUL = """stage_id = $stage AND stage_attempt_id = $attempt AND status = 'SUCCESS' AND has_metrics"""
+
+
+def task_quantiles(log: EventLog, stage_id: int, attempt: int) -> tuple[int, dict[str, list[int | float]]]:
+    """The History Server's task summary of one stage attempt: (n, {metric key: 5 quantiles}), one query.
+
+    As AppStatusStore.taskSummary: n counts the successful tasks with metrics, and each metric's value
+    at index min(floor(q n), n - 1) of its sorted index is read (see `TaskMetric.every_finished_task`
+    for which tasks that index holds). With n = 0 there is no summary ({}).
+    """
+    every_finished = ", ".join(f"'{m.key}'" for m in TASK_METRICS if m.every_finished_task) or "''"
+    values = ", ".join(f"({m.sql})::DOUBLE AS {m.key}" for m in TASK_METRICS)
+    params = {"stage": stage_id, "attempt": attempt, "qs": list(QUANTILES)}
+    # one pass: every metric's values as rows (UNPIVOT drops NULLs), ranked per metric, and only the
+    # ranks the summary reads come back
+    rows = _rows(log, f"""
+        WITH t AS (
+          SELECT status = 'SUCCESS' AND has_metrics AS ok, {values} FROM tasks
+          WHERE stage_id = $stage AND stage_attempt_id = $attempt
+        ),
+        counted AS (SELECT count(*) FILTER (WHERE ok) AS n FROM t),
+        long AS (UNPIVOT t ON {", ".join(m.key for m in TASK_METRICS)} INTO NAME metric VALUE v),
+        ranked AS (
+          SELECT metric, v, row_number() OVER (PARTITION BY metric ORDER BY v) - 1 AS pos FROM long
+          WHERE CASE WHEN metric IN ({every_finished}) THEN v >= 0 ELSE ok END
+        ),
+        wanted AS (SELECT DISTINCT least(floor(q * n)::BIGINT, n - 1) AS pos FROM counted, unnest($qs) AS x(q))
+        SELECT n, NULL AS metric, NULL AS pos, NULL AS v FROM counted
+        UNION ALL
+        SELECT (SELECT n FROM counted), metric, pos, v FROM ranked WHERE pos IN (SELECT pos FROM wanted)""", params)
+    n = int(rows[0]["n"]) if rows else 0
+    if n == 0:
+        return 0, {}
+    at = {(r["metric"], int(r["pos"])): r["v"] for r in rows if r["metric"] is not None}
+    positions = [min(math.floor(q * n), n - 1) for q in QUANTILES]
+    return n, {m.key: [_number(at[(m.key, p)]) if (m.key, p) in at else None for p in positions]
+               for m in TASK_METRICS}
+
+
 def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, metric: str = "duration",
                    labels: dict[int, str] | None = None) -> dict[str, Any]:
     """The SkewHistogram payload for one stage attempt (the latest when `attempt` is None).
 
-    The bins and outliers are over the successful tasks with metrics. The quantiles are the History
-    Server's taskSummary (AppStatusStore.taskSummary): n counts the successful tasks with metrics and
-    the value at index min(floor(q n), n - 1) of the metric's sorted index is read (see
-    `TaskMetric.every_finished_task` for which tasks that index holds). Outliers are tasks above
-    Q3 + 1.5 IQR.
+    The bins and outliers are over the successful tasks with metrics; the quantiles (of every metric,
+    the summary table) are the History Server's (`task_quantiles`). Outliers are tasks above
+    Q3 + 1.5 IQR of the chosen metric.
     """
     chosen = task_metric(metric)
     stage = _stage_attempt(log, stage_id, attempt)
     att = int(stage["stage_attempt_id"])
     params = {"stage": stage_id, "attempt": att}
-    values_cte = f"""
-        WITH v AS (
-          SELECT task_id, "index", attempt, executor_id, ({chosen.sql})::DOUBLE AS v FROM tasks
-          WHERE stage_id = $stage AND stage_attempt_id = $attempt AND status = 'SUCCESS' AND has_metrics
-            AND ({chosen.sql}) IS NOT NULL
-        )"""
-    q_exprs = ", ".join(_spark_quantile_sql("s", "n", q) + f" AS q{i}" for i, q in enumerate(QUANTILES))
-    ranked = (f"""SELECT ({chosen.sql})::DOUBLE AS v FROM tasks WHERE stage_id = $stage
-                  AND stage_attempt_id = $attempt AND ({chosen.sql}) >= 0"""
-              if chosen.every_finished_task else "SELECT v FROM v")
-    summary = _rows(log, f"""{values_cte},
-        ranked AS ({ranked}),
-        agg AS (SELECT (SELECT count(*) FROM v) AS n, (SELECT list_sort(list(v)) FROM ranked) AS s)
-        SELECT n, {q_exprs} FROM agg""", params)[0]
-    n = int(summary["n"])
+    n, summary = task_quantiles(log, stage_id, att)
     label = (labels if labels is not None else stage_labels(log)).get(stage_id)
     payload: dict[str, Any] = {
         "version": PAYLOAD_VERSION,
@@ -311,14 +334,19 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
         "tasks": n,
         "edges": [],
         "counts": [],
-        "quantiles": {"probabilities": list(QUANTILES), "values": []},
+        "quantiles": {"probabilities": list(QUANTILES), "values": summary.get(chosen.key, [])},
+        "summary": summary,
         "outliers": {"fence": None, "count": 0, "tasks": []},
         "skew_ratio": None,
     }
     if n == 0:
         return payload
-    qs = [_number(summary[f"q{i}"]) for i in range(len(QUANTILES))]
-    lo, q1, median, q3, hi = qs
+    values_cte = f"""
+        WITH v AS (
+          SELECT task_id, "index", attempt, executor_id, ({chosen.sql})::DOUBLE AS v FROM tasks
+          WHERE {_SUCCESSFUL} AND ({chosen.sql}) IS NOT NULL
+        )"""
+    lo, hi = _rows(log, f"{values_cte} SELECT min(v) AS lo, max(v) AS hi FROM v", params)[0].values()
     bins = _bin_count(n) if hi > lo else 1
     width = (hi - lo) / bins if hi > lo else 1.0
     counted = _rows(log, f"""{values_cte}
@@ -327,6 +355,7 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
     counts = [0] * bins
     for row in counted:
         counts[int(row["b"])] += int(row["c"])
+    _, q1, median, q3, top = summary[chosen.key]
     fence = q3 + 1.5 * (q3 - q1)
     outliers = _rows(log, f"""{values_cte}
         SELECT task_id, "index", attempt, executor_id, v AS value, count(*) OVER () AS total FROM v
@@ -334,7 +363,6 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
     payload.update({
         "edges": [_number(lo + i * width) for i in range(bins)] + [_number(hi if hi > lo else lo + 1)],
         "counts": counts,
-        "quantiles": {"probabilities": list(QUANTILES), "values": qs},
         "outliers": {
             "fence": _number(fence),
             "count": int(outliers[0]["total"]) if outliers else 0,
@@ -344,7 +372,7 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
                 for o in outliers
             ],
         },
-        "skew_ratio": round(hi / median, 2) if median > 0 else None,
+        "skew_ratio": round(top / median, 2) if median > 0 else None,
     })
     return payload
 

@@ -60,7 +60,7 @@ def test_histogram_shows_the_history_servers_quantiles(mock_host, skewed, artifa
     assert page.locator("svg.sw-hist rect.sw-bar").count() == len(skew.payload["counts"])
     assert page.locator("svg.sw-hist rect.sw-bar.sw-outlier").count() >= 1
     hs = root_conftest.spark43_answers("skewed_join")["taskSummary_2_0.json"]["duration"]
-    cells = [c.text_content() for c in page.locator("table.sw-quantiles td[data-quantile]").all()]
+    cells = [c.text_content() for c in page.locator("table.sw-quantiles tr.sw-current td[data-quantile]").all()]
     assert cells == [f"{int(v)} ms" for v in hs]
     page.select_option("select", "shuffle_read")
     assert host.saved[-1]["metric"] == "shuffle_read"
@@ -171,3 +171,12 @@ def test_every_spark_4_3_log_draws(browser, session, case):
     finally:
         page.close()
     assert not errors, errors
+
+
+def test_summary_table_rows_switch_the_metric(mock_host, skewed):
+    skew = SkewHistogram(skewed, 2)
+    host = mock_host("skew", widget_state(skew))
+    rows = host.page.locator("table.sw-quantiles tr[data-metric]")
+    assert rows.count() == len(skew.payload["summary"])
+    host.page.locator('table.sw-quantiles tr[data-metric="gc_time"]').click()
+    assert host.saved[-1]["metric"] == "gc_time"
