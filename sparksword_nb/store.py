@@ -168,10 +168,13 @@ class Session:
 
     def _commit_staged(self, report: LoadReport) -> None:
         con = self.con
+        # The tables are created before the transaction: DuckDB 2.0 corrupts constant columns (app_id)
+        # of a table created and filled with over one row group (122,880 rows) in one transaction.
+        for name in STAGING_TABLES:
+            con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} AS SELECT * FROM _stg_{name} WHERE false")
         con.execute("BEGIN TRANSACTION")
         try:
             for name in STAGING_TABLES:
-                con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} AS SELECT * FROM _stg_{name} WHERE false")
                 con.execute(
                     f"DELETE FROM main.{name} WHERE app_id = ? AND attempt_id = ?", [report.app_id, report.attempt_id]
                 )

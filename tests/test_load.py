@@ -199,3 +199,26 @@ def test_missing_path_and_empty_dir(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SparkswordError, match="no Spark event logs"):
         ss.Session().load(tmp_path / "empty", cache=False)
+
+
+def test_an_application_of_more_than_one_row_group_keeps_every_column(monkeypatch):
+    """Regression: DuckDB 2.0 lost app_id values of >122,880 rows created and filled in one transaction.
+
+    The real many_tasks log (22,000 tasks) is staged, its task rows repeated 7x with new ids (as the
+    benchmark's scaled logs do), then stored the way every load stores.
+    """
+    import sparksword_nb.store as store
+    from sparksword_nb.ingest.loader import stage_app_log
+
+    def staged_7x(con, app_log, **kwargs):
+        report = stage_app_log(con, app_log, **kwargs)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _stg_tasks AS "
+            "SELECT * REPLACE (task_id + 1000000 * k AS task_id) FROM _stg_tasks, range(7) AS r(k)"
+        )
+        return report
+
+    monkeypatch.setattr(store, "stage_app_log", staged_7x)
+    log = ss.Session().load(spark43_log_path("many_tasks"), cache=False)
+    assert log.sql("SELECT count(*) FROM tasks").fetchall()[0][0] == 154_000
+    assert log.sql("SELECT app_id, count(*) FROM tasks GROUP BY ALL").fetchall() == [(log.app_id, 154_000)]
