@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from ..errors import SparkswordError
 from .canonical import CANONICAL_SQL, METRIC_NAMES, TASK_DEDUPE
@@ -32,6 +33,7 @@ from .sources import AppLog
 # The largest single line we accept (Spark writes multi-MB lines for huge plans and environments).
 MAX_LINE_BYTES = 256 * 1024 * 1024
 _TAIL_PROBE_BYTES = 4 * 1024 * 1024
+_FIRST_TAIL_PROBE_BYTES = 64 * 1024
 
 STAGING_TABLES: tuple[str, ...] = (
     "applications", "tasks", "stages", "rdds", "stage_accumulables", "task_accumulables", "jobs",
@@ -88,14 +90,16 @@ def _content_end(f, size: int) -> int:
             if e.errno == errno.ENXIO:  # no data after `pos`: the rest of the file is a hole
                 end = last_data_end
     scanned = 0
+    step = _FIRST_TAIL_PROBE_BYTES  # most logs end in a newline: one small read
     while end > 0 and scanned < MAX_LINE_BYTES:
-        step = min(_TAIL_PROBE_BYTES, end)
+        step = min(step, end)
         f.seek(end - step)
         kept = len(f.read(step).rstrip(b"\x00"))
         end -= step - kept
         scanned += step
         if kept:
             break
+        step = min(2 * step, _TAIL_PROBE_BYTES)
     return end
 
 
@@ -106,8 +110,9 @@ def _tail_fragment(path: Path) -> _Tail:
         end = _content_end(f, size)
         pieces: list[bytes] = []
         pos = end
+        step = _FIRST_TAIL_PROBE_BYTES
         while pos > 0:
-            step = min(_TAIL_PROBE_BYTES, pos)
+            step = min(step, pos)
             pos -= step
             f.seek(pos)
             chunk = f.read(step)
@@ -119,6 +124,7 @@ def _tail_fragment(path: Path) -> _Tail:
             if end - pos > MAX_LINE_BYTES:
                 return _Tail(cut_at=pos, line=None, nul_bytes=size - end)  # too long to be read anyway
             pieces.append(chunk)
+            step = min(2 * step, _TAIL_PROBE_BYTES)
         return _Tail(cut_at=pos, line=b"".join(reversed(pieces)), nul_bytes=size - end)
 
 
@@ -601,15 +607,17 @@ def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict, skipped: list[s
         "metric_order INTEGER)"
     )
     app, attempt = params["app_id"], params["attempt_id"]
-    if nodes:
-        con.executemany(
-            "INSERT INTO _stg_sql_plan_nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(app, attempt, *n) for n in nodes],
-        )
-    if metrics:
-        con.executemany(
-            "INSERT INTO _stg_sql_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(app, attempt, *m) for m in metrics]
-        )
+    # One bulk insert per table from a DataFrame: executemany costs ~1 ms a row in DuckDB 2.0.
+    for table, rows in (("_stg_sql_plan_nodes", nodes), ("_stg_sql_metrics", metrics)):
+        if not rows:
+            continue
+        columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
+        frame = pd.DataFrame([(app, attempt, *r) for r in rows], columns=columns)
+        con.register("_plan_rows", frame)
+        try:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _plan_rows")
+        finally:
+            con.unregister("_plan_rows")
 
 
 def stage_app_log(con: duckdb.DuckDBPyConnection, app_log: AppLog, *, workdir: Path | None = None) -> LoadReport:
