@@ -28,18 +28,32 @@ CACHE_FORMAT = 1
 
 # Views over the canonical tables that every panel needs.
 _VIEWS = {
+    # Order statistics at min(floor(q * n), n - 1) over the successful tasks, the History Server's rule
+    # (not interpolation); `log.rest(".../taskSummary")` gives its exact answer incl. its duration quirks.
     "stage_task_quantiles": """
-        SELECT app_id, attempt_id, stage_id, stage_attempt_id, count(*) AS successful_tasks,
-          quantile_disc(duration_ms, [0.0, 0.25, 0.5, 0.75, 1.0]) AS duration_ms_q,
-          quantile_disc(executor_run_time_ms, [0.0, 0.25, 0.5, 0.75, 1.0]) AS run_time_ms_q,
-          quantile_disc(shuffle_remote_bytes_read + shuffle_local_bytes_read, [0.0, 0.25, 0.5, 0.75, 1.0])
+        WITH ok AS (
+          SELECT app_id, attempt_id, stage_id, stage_attempt_id, count(*) AS n,
+            list_sort(list(duration_ms)) AS duration_ms, list_sort(list(executor_run_time_ms)) AS run_time_ms,
+            list_sort(list(shuffle_remote_bytes_read + shuffle_local_bytes_read)) AS shuffle_read_bytes,
+            list_sort(list(input_bytes)) AS input_bytes, list_sort(list(shuffle_write_bytes)) AS shuffle_write_bytes,
+            list_sort(list(memory_bytes_spilled)) AS memory_spill_bytes,
+            list_sort(list(disk_bytes_spilled)) AS disk_spill_bytes, list_sort(list(jvm_gc_time_ms)) AS gc_time_ms
+          FROM tasks WHERE status = 'SUCCESS' GROUP BY ALL
+        )
+        SELECT app_id, attempt_id, stage_id, stage_attempt_id, n AS successful_tasks,
+          [duration_ms[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]] AS duration_ms_q,
+          [run_time_ms[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]] AS run_time_ms_q,
+          [shuffle_read_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]]
             AS shuffle_read_bytes_q,
-          quantile_disc(input_bytes, [0.0, 0.25, 0.5, 0.75, 1.0]) AS input_bytes_q,
-          quantile_disc(shuffle_write_bytes, [0.0, 0.25, 0.5, 0.75, 1.0]) AS shuffle_write_bytes_q,
-          quantile_disc(memory_bytes_spilled, [0.0, 0.25, 0.5, 0.75, 1.0]) AS memory_spill_bytes_q,
-          quantile_disc(disk_bytes_spilled, [0.0, 0.25, 0.5, 0.75, 1.0]) AS disk_spill_bytes_q,
-          quantile_disc(jvm_gc_time_ms, [0.0, 0.25, 0.5, 0.75, 1.0]) AS gc_time_ms_q
-        FROM tasks WHERE status = 'SUCCESS' GROUP BY ALL""",
+          [input_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]] AS input_bytes_q,
+          [shuffle_write_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]]
+            AS shuffle_write_bytes_q,
+          [memory_spill_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]]
+            AS memory_spill_bytes_q,
+          [disk_spill_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]]
+            AS disk_spill_bytes_q,
+          [gc_time_ms[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]] AS gc_time_ms_q
+        FROM ok""",
     "shuffle_edges": """
         SELECT c.app_id, c.attempt_id, p.parent_id AS parent_stage_id, c.stage_id AS child_stage_id,
           (SELECT max(s.shuffle_write_bytes) FROM stages s WHERE s.app_id = c.app_id

@@ -222,3 +222,19 @@ def test_an_application_of_more_than_one_row_group_keeps_every_column(monkeypatc
     log = ss.Session().load(spark43_log_path("many_tasks"), cache=False)
     assert log.sql("SELECT count(*) FROM tasks").fetchall()[0][0] == 154_000
     assert log.sql("SELECT app_id, count(*) FROM tasks GROUP BY ALL").fetchall() == [(log.app_id, 154_000)]
+
+
+@pytest.mark.parametrize("case", ["skewed_join", "tiny_partitions", "spill", "pair_b_static"])
+def test_stage_task_quantiles_view_uses_the_history_servers_order_statistics(case, spark43_session):
+    log = spark43_session(case)
+    for name, summary in spark43_answers(case).items():
+        if not name.startswith("taskSummary_"):
+            continue
+        stage, attempt = (int(x) for x in name.removesuffix(".json").split("_")[1:])
+        rows = log.sql(
+            "SELECT run_time_ms_q, shuffle_read_bytes_q FROM stage_task_quantiles "
+            "WHERE stage_id = ? AND stage_attempt_id = ?", [stage, attempt]
+        ).fetchall()
+        run_time, read = rows[0]
+        assert [float(v) for v in run_time] == summary["executorRunTime"], name
+        assert [float(v) for v in read] == summary["shuffleReadMetrics"]["readBytes"], name
