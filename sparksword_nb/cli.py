@@ -2,7 +2,7 @@
 
 Every problem with the user's input ends as one line on stderr and exit status 2, never a traceback
 (an internal error: one line and status 3; SPARKSWORD_DEBUG=1 shows its traceback). Text from a log is
-printed through `_terminal_safe`, so escape sequences in it cannot drive the terminal.
+printed through `terminal_safe`, so escape sequences in it cannot drive the terminal.
 """
 from __future__ import annotations
 
@@ -14,40 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import SparkswordError
-
-
-def _human_ms(ms: float | int | None) -> str:
-    if ms is None:
-        return "-"
-    if ms < 1000:
-        return f"{int(ms)} ms"
-    if ms < 120_000:
-        return f"{ms / 1000:.1f} s"
-    return f"{ms / 60_000:.1f} min"
-
-
-def _human_bytes(n: float | int | None) -> str:
-    if not n:
-        return "0 B"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
-
-
-def _terminal_safe(text: object, limit: int | None = None) -> str:
-    """Strings from a log may hold escape sequences; show them, never let them drive the terminal.
-
-    With `limit`, a longer text is cut to that many characters first (a log may hold a 60 MB app name).
-    """
-    text = str(text)
-    if limit is not None and len(text) > limit:
-        text = text[:limit] + "..."
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+from .text import human_bytes, human_ms, terminal_safe
 
 
 # The longest text from a log one summary field shows.
@@ -73,11 +40,11 @@ def summary_text(log) -> str:
     jobs, stages, tasks, executors, failed_tasks, failed_jobs = counts
     state = "completed" if a["completed"] else "in progress / never ended"
     lines = [
-        f"Application  {_terminal_safe(a['name'], _FIELD_LIMIT)}  ({_terminal_safe(a['app_id'], _FIELD_LIMIT)}"
-        f"{' attempt ' + _terminal_safe(a['attempt_id'], _FIELD_LIMIT) if a['attempt_id'] else ''})",
-        f"Spark        {_terminal_safe(a['spark_version'] or 'unknown', _FIELD_LIMIT)}   "
-        f"user {_terminal_safe(a['user'], _FIELD_LIMIT)}   {state}",
-        f"Duration     {_human_ms(a['duration_ms'])}",
+        f"Application  {terminal_safe(a['name'], _FIELD_LIMIT)}  ({terminal_safe(a['app_id'], _FIELD_LIMIT)}"
+        f"{' attempt ' + terminal_safe(a['attempt_id'], _FIELD_LIMIT) if a['attempt_id'] else ''})",
+        f"Spark        {terminal_safe(a['spark_version'] or 'unknown', _FIELD_LIMIT)}   "
+        f"user {terminal_safe(a['user'], _FIELD_LIMIT)}   {state}",
+        f"Duration     {human_ms(a['duration_ms'])}",
         f"Executors    {executors}   jobs {jobs} ({failed_jobs} failed)   stages {stages}   "
         f"tasks {tasks} ({failed_tasks} failed)",
     ]
@@ -95,11 +62,11 @@ def summary_text(log) -> str:
         for sid, att, status, ntasks, wall, _run, sread, swrite, spill, name in top:
             label = f"{sid}.{att}"
             lines.append(
-                f"  {label:>7} {status:<9} {ntasks or 0:>6} {_human_ms(wall):>9} {_human_bytes(sread):>13} "
-                f"{_human_bytes(swrite):>13} {_human_bytes(spill):>9}  {_terminal_safe(name, 60)}"
+                f"  {label:>7} {status:<9} {ntasks or 0:>6} {human_ms(wall):>9} {human_bytes(sread):>13} "
+                f"{human_bytes(swrite):>13} {human_bytes(spill):>9}  {terminal_safe(name, 60)}"
             )
     for skipped in log.skipped:
-        lines.append(f"note: skipped {_terminal_safe(skipped, 2 * _FIELD_LIMIT)}")
+        lines.append(f"note: skipped {terminal_safe(skipped, 2 * _FIELD_LIMIT)}")
     return "\n".join(lines)
 
 
@@ -168,7 +135,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .report import write_report
 
     written = write_report(log, args.report)
-    print(f"\nReport: {_terminal_safe(written.resolve())}\n        one HTML file with the stage DAG, task histograms "
+    print(f"\nReport: {terminal_safe(written.resolve())}\n        one HTML file with the stage DAG, task histograms "
           "and findings; open it in a browser (it works offline)")
     print(_tutorials_hint())
     return 0
@@ -187,7 +154,7 @@ def _tutorials_hint() -> str:
         except ValueError:
             shown = first
         lessons = len(list(folder.glob("[0-9][0-9]_*.ipynb")))
-        lines.append(f"Tutorials ({lessons} notebooks in {_terminal_safe(folder)}): jupyter lab {_terminal_safe(shown)}")
+        lines.append(f"Tutorials ({lessons} notebooks in {terminal_safe(folder)}): jupyter lab {terminal_safe(shown)}")
     else:
         lines.append("Tutorials: the notebooks/ folder of the sparksword_nb repository, e.g. "
                      "jupyter lab notebooks/01_getting_started.ipynb")
@@ -201,7 +168,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     log = _load(args.log, args.app, not args.no_cache)
     written = write_report(log, args.output)
-    print(f"wrote {_terminal_safe(written)}: open it in a browser (self-contained, works offline)")
+    print(f"wrote {terminal_safe(written)}: open it in a browser (self-contained, works offline)")
     return 0
 
 
@@ -278,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except SparkswordError as err:
         # The message may quote a path or text from a log: escaped, it cannot drive the terminal.
-        print(f"sparksword: {_terminal_safe(err)}", file=sys.stderr)
+        print(f"sparksword: {terminal_safe(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -289,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SPARKSWORD_DEBUG"):
             raise
         print(
-            f"sparksword: internal error ({type(err).__name__}: {_terminal_safe(err, _FIELD_LIMIT)}); "
+            f"sparksword: internal error ({type(err).__name__}: {terminal_safe(err, _FIELD_LIMIT)}); "
             "please report it; SPARKSWORD_DEBUG=1 shows the traceback",
             file=sys.stderr,
         )

@@ -12,8 +12,11 @@ class SparkswordError(Exception):
     """
 
     def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+        from .text import terminal_safe
+
         self.path = str(path) if path is not None else None
-        super().__init__(f"{self.path}: {message}" if self.path else message)
+        # a file name may carry control characters; the one line must not drive the terminal
+        super().__init__(f"{terminal_safe(self.path)}: {message}" if self.path else message)
 
     def _render_traceback_(self) -> list[str]:
         # IPython calls this instead of printing a traceback: users see the one line.

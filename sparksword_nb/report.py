@@ -28,7 +28,7 @@ _PANELS = ("report", "dag", "skew", "insights")
 # an insight names) for every task metric, and for the other stages for task duration only: each
 # histogram costs a few DuckDB queries, and a report must stay quick to write on a 1,000-stage app.
 _FOCUS_STAGES = 8
-_DURATION_STAGES = 300
+_DURATION_STAGES = 60
 
 # Nothing may be fetched: scripts only inline or from the blob: URLs the bundles are imported from.
 _CSP = ("default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; "

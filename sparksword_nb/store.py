@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import SparkswordError
+from .text import terminal_safe
 from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, stage_app_log
 from .ingest.sources import AppLog, discover
 
@@ -126,7 +127,7 @@ class Session:
     def _load_one(self, app_log: AppLog, *, cache: bool) -> EventLog:
         from tqdm.auto import tqdm
 
-        with tqdm(total=3, desc=f"sparksword: {app_log.log_name}", unit="step", delay=1.0, leave=False) as bar:
+        with tqdm(total=3, desc=f"sparksword: {terminal_safe(app_log.log_name, limit=80)}", unit="step", delay=1.0, leave=False) as bar:
             report = self._stage_from_cache(app_log) if cache else None
             bar.update(1)
             if report is None:

@@ -6,8 +6,7 @@ numbers in an insight's evidence are the ones a user sees on the stage page.
 """
 from __future__ import annotations
 
-from ..cli import _human_bytes as human_bytes  # noqa: F401  (one formatter for the whole package)
-from ..cli import _human_ms as human_ms  # noqa: F401
+from ..text import human_bytes, human_ms  # noqa: F401  (one formatter for the whole package)
 
 
 def hs_quantile(sorted_list: str, q: float, n: str = "n_ok") -> str:

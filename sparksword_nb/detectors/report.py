@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..cli import _human_ms as human_ms
-from ..cli import _terminal_safe as terminal_safe
+from ..text import human_ms, terminal_safe
 from .model import Insight
 
 _MARK = {"high": "HIGH", "medium": "MED ", "low": "LOW "}

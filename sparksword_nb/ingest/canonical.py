@@ -380,11 +380,16 @@ sections AS (
   UNION ALL SELECT 'system', "System Properties" FROM env
   UNION ALL SELECT 'metrics', "Metrics Properties" FROM env
   UNION ALL SELECT 'classpath', "Classpath Entries" FROM env
+),
+-- MAP(VARCHAR, JSON) splits each section once; json_each copied the whole section text per key
+-- (a 60 MB property value took gigabytes).
+entries AS (
+  SELECT section, unnest(map_entries(CAST(j AS MAP(VARCHAR, JSON)))) AS e
+  FROM sections WHERE j IS NOT NULL
 )
-SELECT $app_id AS app_id, $attempt_id AS attempt_id, section, je.key AS key,
-  CASE WHEN je.type = 'VARCHAR' THEN je.value->>'$' ELSE je.value::VARCHAR END AS value
-FROM sections, json_each(sections.j) AS je
-WHERE sections.j IS NOT NULL
+SELECT $app_id AS app_id, $attempt_id AS attempt_id, section, e.key AS key,
+  CASE WHEN json_type(e.value) = 'VARCHAR' THEN e.value->>'$' ELSE e.value::VARCHAR END AS value
+FROM entries
 """
 
 _SQL_EXECUTIONS = """

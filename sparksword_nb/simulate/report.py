@@ -1,9 +1,8 @@
 """Plain text for a what-if `Estimate`: the measured stage beside the estimate, then the assumptions."""
 from __future__ import annotations
 
-from ..cli import _human_bytes as human_bytes
-from ..cli import _human_ms as human_ms
-from ..cli import _terminal_safe
+from ..text import human_bytes, human_ms
+from ..text import terminal_safe as _terminal_safe
 from .whatif import Estimate, StageShape
 
 

@@ -25,7 +25,6 @@ import traitlets
 
 from ..errors import SparkswordError
 from ..simulate.measured import MeasuredStage, measure_stage
-from ..simulate.replay import stage_makespan
 from ..simulate.shape import MEMORY_EXPANSION, NARROW, WIDE, Cluster, Operator, Shape, simulate_shape
 from ..simulate.whatif import SETTINGS, Estimate, _quantiles, _time_model, resolve_settings, whatif
 from ._base import SparkswordWidget, bundle, esc, table_html
@@ -44,6 +43,8 @@ MAX_PARTITIONS = 100_000
 MAX_INPUT_BYTES = 1 << 50
 # Estimates kept per widget, so scrubbing a slider back and forth does not recompute.
 CACHE_SIZE = 64
+# Stages offered by the seeded panel's stage picker (those that read the most shuffle data).
+MAX_STAGE_CHOICES = 100
 
 # The operator picker, in the order a pipeline reads (shape.py knows them as NARROW | WIDE).
 OPERATOR_KINDS: tuple[str, ...] = ("filter", "map", "aggregate", "join", "broadcast_join", "sort", "repartition",
@@ -56,8 +57,8 @@ DEFAULT_OPERATORS: tuple[dict[str, Any], ...] = (
 )
 
 # The settings the seeded playground offers, in the order they are shown. `scale` says how a slider
-# moves (log for sizes and counts spanning orders of magnitude); `join_only` ones matter only when the
-# stage joins two shuffles.
+# moves (log for sizes and counts spanning orders of magnitude; from 1 KiB to 1 GiB every power of two is a
+# slider position); `join_only` ones matter only when the stage joins two shuffles.
 SEEDED_CONTROLS: tuple[dict[str, Any], ...] = (
     {"key": "spark.sql.shuffle.partitions", "label": "shuffle partitions", "kind": "int", "scale": "log",
      "min": 1, "max": 20_000},
@@ -66,7 +67,7 @@ SEEDED_CONTROLS: tuple[dict[str, Any], ...] = (
     {"key": "spark.sql.adaptive.advisoryPartitionSizeInBytes", "label": "AQE advisory size", "kind": "bytes",
      "scale": "log", "min": 1024, "max": 1 << 30},
     {"key": "spark.sql.adaptive.coalescePartitions.minPartitionSize", "label": "AQE min partition size",
-     "kind": "bytes", "scale": "log", "min": 1, "max": 256 << 20},
+     "kind": "bytes", "scale": "log", "min": 1024, "max": 1 << 30},
     {"key": "spark.sql.adaptive.coalescePartitions.parallelismFirst", "label": "AQE parallelism first",
      "kind": "bool"},
     {"key": "spark.sql.adaptive.skewJoin.enabled", "label": "AQE skew join", "kind": "bool", "join_only": True},
@@ -241,13 +242,15 @@ def free_assumptions(shape: Shape) -> list[str]:
 
 # ---- seeded mode --------------------------------------------------------------------------------------
 
-def seedable_stages(log: EventLog) -> list[dict[str, Any]]:
-    """The stages a what-if can start from: completed stages that read shuffle data, largest read first."""
+def seedable_stages(log: EventLog, limit: int | None = None) -> list[dict[str, Any]]:
+    """The stages a what-if can start from: completed stages that read shuffle data, largest read first
+    (the first `limit` of them)."""
     rows = _rows(log, """
         SELECT stage_id, shuffle_remote_bytes_read + shuffle_local_bytes_read AS read_bytes, num_tasks
         FROM stages WHERE status = 'COMPLETE' AND shuffle_remote_bytes_read + shuffle_local_bytes_read > 0
         QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1
-        ORDER BY read_bytes DESC, stage_id""")
+        ORDER BY read_bytes DESC, stage_id
+        LIMIT $limit""", {"limit": limit})
     return [{"stage_id": int(r["stage_id"]), "read_bytes": int(r["read_bytes"]), "tasks": int(r["num_tasks"])}
             for r in rows]
 
@@ -502,10 +505,20 @@ class Playground(SparkswordWidget):
             "app_id": self._log.app_id, "stage_id": m.stage_id, "attempt": m.stage_attempt_id,
             "label": stage_labels(self._log).get(m.stage_id) or m.name, "name": m.name,
             "join": m.join_type, "partitions": m.num_partitions, "cores": m.cores, "executors": m.executors,
-            "stages": seedable_stages(self._log),
+            "stages": self._stage_choices(),
         }
         self.controls = _baseline_controls(m)
         self._refresh()
+
+    def _stage_choices(self) -> list[dict[str, Any]]:
+        """The panel's stage picker: the stages that read the most (a 2,000-stage app would make a long
+        list), and the current one."""
+        assert self._log is not None and self._measured is not None
+        choices = seedable_stages(self._log, limit=MAX_STAGE_CHOICES)
+        if all(c["stage_id"] != self._measured.stage_id for c in choices):
+            m = self._measured
+            choices.append({"stage_id": m.stage_id, "read_bytes": int(m.task_bytes.sum()), "tasks": len(m.task_bytes)})
+        return choices
 
     @traitlets.observe("input_bytes", "input_partitions", "operators", "skew", "shuffle_partitions", "executors",
                        "cores_per_executor", "memory_per_core", "settings", "request_id")

@@ -1,0 +1,38 @@
+"""Text for people: durations, sizes, and strings from a log made safe to print in a terminal."""
+from __future__ import annotations
+
+
+def human_ms(ms: float | int | None) -> str:
+    """A duration for people: `850 ms`, `12.3 s`, `4.2 min`."""
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{int(ms)} ms"
+    if ms < 120_000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms / 60_000:.1f} min"
+
+
+def human_bytes(n: float | int | None) -> str:
+    """A size for people, in binary units: `0 B`, `14.5 KiB`, `1.2 GiB`."""
+    if not n:
+        return "0 B"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def terminal_safe(text: object, limit: int | None = None) -> str:
+    """Strings from a log may hold escape sequences; show them, never let them drive the terminal.
+
+    With `limit`, a longer text is cut to that many characters first (a log may hold a 60 MB app name).
+    """
+    text = str(text)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "..."
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
