@@ -10,7 +10,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import duckdb
 import pandas as pd
@@ -127,15 +127,19 @@ class Session:
     def _load_one(self, app_log: AppLog, *, cache: bool) -> EventLog:
         from tqdm.auto import tqdm
 
-        with tqdm(total=3, desc=f"sparksword: {terminal_safe(app_log.log_name, limit=80)}", unit="step", delay=1.0, leave=False) as bar:
-            report = self._stage_from_cache(app_log) if cache else None
+        desc = f"sparksword: {terminal_safe(app_log.log_name, limit=80)}"
+        with tqdm(total=2, desc=desc, unit="step", delay=1.0, leave=False) as bar:
+            report = self._commit_from_cache(app_log) if cache else None
             bar.update(1)
             if report is None:
-                report = stage_app_log(self.con, app_log, workdir=default_workdir())
-                if cache:
-                    self._write_cache(app_log)
-            bar.update(1)
-            self._commit_staged(report)
+                try:
+                    report = stage_app_log(self.con, app_log, workdir=default_workdir())
+                    if cache:
+                        self._write_cache(app_log)
+                    self._commit(report, lambda name: f"_stg_{name}")
+                finally:
+                    for name in STAGING_TABLES:
+                        self.con.execute(f"DROP TABLE IF EXISTS _stg_{name}")
             bar.update(1)
         log = self._logs.get((report.app_id, report.attempt_id))
         if log is None:
@@ -144,7 +148,8 @@ class Session:
         log.report = report
         return log
 
-    def _stage_from_cache(self, app_log: AppLog) -> LoadReport | None:
+    def _commit_from_cache(self, app_log: AppLog) -> LoadReport | None:
+        """Store the application straight from its cache file; None when there is no usable cache."""
         path = _cache_file(app_log)
         if not path.exists():
             return None
@@ -153,16 +158,16 @@ class Session:
         except duckdb.Error:
             return None
         try:
-            for name in STAGING_TABLES:
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_{name} AS SELECT * FROM _cache.{name}")
             app_id, attempt, events, skipped = self.con.execute(
-                "SELECT app_id, attempt_id, events, skipped FROM _stg_applications"
+                "SELECT app_id, attempt_id, events, skipped FROM _cache.applications"
             ).fetchall()[0]
-        except duckdb.Error:
+            report = LoadReport(app_id=app_id, attempt_id=attempt, events=int(events), skipped=list(skipped or []))
+            self._commit(report, lambda name: f"_cache.{name}")
+            return report
+        except (duckdb.Error, IndexError, SparkswordError):
             return None
         finally:
             self.con.execute("DETACH _cache")
-        return LoadReport(app_id=app_id, attempt_id=attempt, events=int(events), skipped=list(skipped or []))
 
     def _write_cache(self, app_log: AppLog) -> None:
         path = _cache_file(app_log)
@@ -181,28 +186,26 @@ class Session:
             # The cache only saves time; a read-only or full disk must not fail the load.
             tmp.unlink(missing_ok=True)
 
-    def _commit_staged(self, report: LoadReport) -> None:
+    def _commit(self, report: LoadReport, source: Callable[[str], str]) -> None:
+        """Replace the application's rows in the session tables by those of `source(table)`, atomically."""
         con = self.con
         # The tables are created before the transaction: DuckDB 2.0 corrupts constant columns (app_id)
         # of a table created and filled with over one row group (122,880 rows) in one transaction.
         for name in STAGING_TABLES:
-            con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} AS SELECT * FROM _stg_{name} WHERE false")
+            con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} AS SELECT * FROM {source(name)} WHERE false")
         con.execute("BEGIN TRANSACTION")
         try:
             for name in STAGING_TABLES:
                 con.execute(
                     f"DELETE FROM main.{name} WHERE app_id = ? AND attempt_id = ?", [report.app_id, report.attempt_id]
                 )
-                con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM _stg_{name}")
+                con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM {source(name)}")
             for name, body in _VIEWS.items():
                 con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {body}")
             con.execute("COMMIT")
         except duckdb.Error as err:
             con.execute("ROLLBACK")
             raise SparkswordError(f"could not store the application: {str(err).splitlines()[0]}") from None
-        finally:
-            for name in STAGING_TABLES:
-                con.execute(f"DROP TABLE IF EXISTS _stg_{name}")
 
     # ---- what is loaded ------------------------------------------------------------------------
     @property

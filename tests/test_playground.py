@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import traitlets
 
-from conftest import spark43_answers, spark43_log_path
+from conftest import spark43_answers, spark43_cases, spark43_log_path
 
 from sparksword_nb import SparkswordError
 from sparksword_nb.simulate.replay import stage_makespan
-from sparksword_nb.simulate.shape import Cluster, Operator, Shape, simulate_shape
+from sparksword_nb.simulate.shape import simulate_shape
 from sparksword_nb.widgets import Playground
 from sparksword_nb.widgets.playground import (
     MAX_BARS,
@@ -247,6 +247,35 @@ def test_seedable_stages_are_the_history_servers_shuffle_readers(spark43_session
     assert w.stage == first["stageId"]
     assert w.stage_info["join"]  # the join stage: the join-only controls are enabled
     assert not any("disabled" in c for c in w.controls)
+    # the panel's stage picker: another stage, its own measured shape, the settings cleared
+    w.settings = {"spark.sql.shuffle.partitions": 8}
+    other = min(hs, key=lambda s: (s["shuffleReadBytes"], s["stageId"]))
+    replies = send_from_panel(w, stage=other["stageId"], settings={}, request_id=3)
+    assert len([r for r in replies if "estimate" in r["state"]]) == 1
+    assert w.stage_info["stage_id"] == other["stageId"] and w.estimate["request_id"] == 3
+    assert w.estimate["measured"]["tasks"] == other["numTasks"]
+    assert w.estimate["measured"]["shuffle_read_bytes"] == other["shuffleReadBytes"]
+    assert w.estimate["estimated"]["tasks"] == other["numTasks"]  # no setting changed: the stage as it ran
+
+
+@pytest.mark.parametrize("case", spark43_cases())
+def test_every_spark_4_3_log_seeds_its_largest_shuffle_read(spark43_session, case):
+    """Each real log: the default seed is the stage the History Server says read the most shuffle data, and
+    its measured side is that stage; a log without such a stage is refused in one line."""
+    log = spark43_session(case)
+    hs = [s for s in spark43_answers(case)["stages.json"] if s["status"] == "COMPLETE" and s["shuffleReadBytes"]]
+    if not hs:
+        with pytest.raises(SparkswordError, match="read shuffle data"):
+            Playground.from_log(log)
+        return
+    top = max(hs, key=lambda s: (s["shuffleReadBytes"], -s["stageId"]))
+    w = Playground.from_log(log)
+    assert w.stage == top["stageId"]
+    assert "error" not in w.estimate, w.estimate.get("error")
+    assert w.estimate["measured"]["shuffle_read_bytes"] == top["shuffleReadBytes"]
+    assert w.estimate["measured"]["tasks"] == top["numTasks"]
+    assert payload_bytes(w) <= PAYLOAD_LIMIT
+    assert len(w.stage_info["stages"]) == min(len(hs), 100)
 
 
 def test_bad_seeds_and_settings_are_refused(static_log):
@@ -268,10 +297,16 @@ def test_bad_seeds_and_settings_are_refused(static_log):
 
 @pytest.fixture
 def ip():
+    """IPython's test shell (a real InteractiveShell) with the extension loaded; unloaded after."""
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
     from IPython.testing.globalipapp import start_ipython
 
-    shell = start_ipython()
+    # start_ipython() builds the shell once per process and returns None afterwards (test_magic.py may
+    # have started it already): the shell is then the singleton instance
+    shell = start_ipython() or TerminalInteractiveShell.instance()
     shell.run_line_magic("load_ext", "sparksword_nb")
+    # %config settings outlive an unload (test_magic.py turns this one on): the default one-line errors
+    shell.run_line_magic("config", "SparkswordMagics.verbose_errors = False")
     yield shell
     shell.run_line_magic("unload_ext", "sparksword_nb")
 

@@ -99,7 +99,7 @@ function render({ model, el, signal }) {
     return [ev.clientX - box.left, ev.clientY - box.top];
   }
 
-  function select_stage(id) {
+  function selectStage(id) {
     model.set("selected_stage", id);
     model.save_changes();
   }
@@ -120,12 +120,12 @@ function render({ model, el, signal }) {
       s("text", { class: "sw-sub", x: "8", y: "36" }),
     );
     g.addEventListener("click", () => {
-      if (!zoom.dragged()) select_stage(st.stage_id);
+      if (!zoom.dragged()) selectStage(st.stage_id);
     });
     g.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" || ev.key === " ") {
         ev.preventDefault();
-        select_stage(st.stage_id);
+        selectStage(st.stage_id);
       }
     });
     g.addEventListener("pointerenter", (ev) => {

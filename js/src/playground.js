@@ -292,7 +292,8 @@ function drawFree(view, e) {
   stages.forEach((st, i) => {
     const sg = s("g", { class: "sw-pg-wave", dataset: { stage: i, waves: st.waves } });
     drawSchedule(sg, st.schedule, { x, y0: top, rowH, cls: `sw-pg-c${i % 4}`, offsetMs: st.offset_ms });
-    sg.appendChild(s("text", { class: "sw-pg-axis", x: x(st.offset_ms) + 2, y: top - 5 }, [
+    const near = x(st.offset_ms) > W - 130; // a short last stage: keep its label inside the drawing
+    sg.appendChild(s("text", { class: "sw-pg-axis", x: near ? W - 4 : x(st.offset_ms) + 2, y: top - 5, "text-anchor": near ? "end" : "start" }, [
       `stage ${i}: ${st.waves} wave${st.waves === 1 ? "" : "s"}`]));
     if (i > 0) {
       const cx = x(st.offset_ms);
@@ -427,11 +428,12 @@ function render({ model, el }) {
   wavesTitle.appendChild(wavesNote);
   const waves = s("svg", { class: "sw-pg-waves", role: "img", "aria-label": "tasks on cores" });
   const table = h("table", { class: "sw-table sw-pg-summary" });
+  const tableBox = h("div", { class: "sw-pg-tablebox" }, [table]);
   const notes = h("div", { class: "sw-pg-notes" });
   const assumptions = h("ul", { class: "sw-pg-assumptions" });
   const note = h("div", { class: "sw-pg-note" });
   const main = h("div", { class: "sw-pg-main" }, [
-    legend, h("div", { class: "sw-pg-heading" }, ["Partitions as bars"]), bars, wavesTitle, waves, table, notes,
+    legend, h("div", { class: "sw-pg-heading" }, ["Partitions as bars"]), bars, wavesTitle, waves, tableBox, notes,
     h("details", { class: "sw-pg-assume", open: true }, [h("summary", {}, ["Assumptions (every estimated number rests on these)"]), assumptions]),
     note,
   ]);
