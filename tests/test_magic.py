@@ -18,9 +18,11 @@ HEALTHY = spark43_log_path("healthy")
 @pytest.fixture(scope="module")
 def shell():
     """IPython's test shell (a real InteractiveShell), shared by this module's tests."""
+    from IPython.core.interactiveshell import InteractiveShell
     from IPython.testing.globalipapp import start_ipython
 
-    return start_ipython()
+    # start_ipython returns the shell only on its first call in a process; then the singleton is it
+    return start_ipython() or InteractiveShell.instance()
 
 
 @pytest.fixture

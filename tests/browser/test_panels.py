@@ -22,8 +22,8 @@ def session():
 
 
 @pytest.fixture(scope="module")
-def skewed(session):
-    return session.load(root_conftest.spark43_log_path("skewed_join"))
+def skewed(spark43_session):
+    return spark43_session("skewed_join")
 
 
 def test_dag_draws_one_node_per_stage_and_clicks_select(mock_host, skewed, artifacts):
@@ -147,11 +147,11 @@ def test_untrusted_names_are_text_in_every_panel(mock_host, session, tmp_path, a
 
 
 @pytest.mark.parametrize("case", root_conftest.spark43_cases())
-def test_every_spark_4_3_log_draws(browser, session, case):
+def test_every_spark_4_3_log_draws(browser, spark43_session, case):
     """Each real log's DAG, its first stage's histogram and its first SQL plan draw without a script error."""
     from browser.conftest import MockHost
 
-    log = session.load(root_conftest.spark43_log_path(case))
+    log = spark43_session(case)
     answers = root_conftest.spark43_answers(case)
     page = browser.new_page(viewport={"width": 1000, "height": 800})
     errors: list[str] = []
