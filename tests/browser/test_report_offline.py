@@ -1,0 +1,139 @@
+"""The HTML report (`sparksword report LOG -o out.html`) in Debian's Chromium, with the network blocked.
+
+The page is served from a made-up origin through Playwright's router, which answers the report's URL and
+aborts (and records) every other request, so anything the report tried to fetch would fail the test. The same
+file is also opened from disk in an offline browser context, the way a user opens a mailed report.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser.logs import HOSTILE, write_hostile_log
+from playwright.sync_api import expect
+
+from sparksword_nb import Session
+from sparksword_nb.report import write_report
+
+import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
+
+CASE = "skewed_join"
+REPORT_URL = "http://sparksword-report.invalid/report.html"
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = Session()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def report_file(session, tmp_path_factory) -> Path:
+    log = session.load(root_conftest.spark43_log_path(CASE), cache=False)
+    return write_report(log, tmp_path_factory.mktemp("report") / "report.html")
+
+
+def _open_blocked(browser, html: str, viewport: dict[str, int]):
+    """A page showing `html` at REPORT_URL; every other request is aborted and recorded."""
+    page = browser.new_page(viewport=viewport)
+    fetched: list[str] = []
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def route(r):
+        if r.request.url == REPORT_URL:
+            r.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        else:
+            fetched.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    # blob: URLs (the bundles imported the way anywidget imports them) never reach the router; watch them too
+    page.on("request", lambda req: None if req.url == REPORT_URL or req.url.startswith(("blob:", "data:"))
+            else fetched.append(req.url))
+    page.goto(REPORT_URL)
+    return page, fetched, errors
+
+
+def test_report_renders_offline_with_the_history_servers_numbers(browser, report_file, session, artifacts):
+    answers = root_conftest.spark43_answers(CASE)
+    stage_ids = sorted(s["stageId"] for s in answers["stages.json"])
+    page, fetched, errors = _open_blocked(browser, report_file.read_text(encoding="utf-8"),
+                                          {"width": 1300, "height": 900})
+    expect(page.locator("#sw-report")).to_have_attribute("data-rendered", "true", timeout=30_000)
+
+    # the header: the application and its size as the History Server counts it
+    title = page.locator(".sw-report-header h3").text_content()
+    facts = [f.text_content() for f in page.locator(".sw-report-header .sw-facts > span").all()]
+    app = answers["application.json"]
+    tasks = sum(len(answers[f"taskList_{s}_0.json"]) for s in stage_ids)
+    assert app["id"] in title and app["name"] in title
+    assert {f"jobs {len(answers['jobs.json'])}", f"stages {len(stage_ids)}", f"tasks {tasks}"} <= set(facts), facts
+
+    # the stage DAG: one node per stage of the History Server's stage list, and its shuffle edges
+    nodes = page.locator("svg.sw-dag g.sw-stage[data-stage-id]")
+    assert sorted(int(n.get_attribute("data-stage-id")) for n in nodes.all()) == stage_ids
+    assert page.locator("svg.sw-dag path.sw-edge").count() >= 1
+
+    # the histogram of the first stage shown, with the History Server's task-duration quantiles
+    skew = page.locator(".sw-skew-panel")
+    first = int(skew.get_attribute("data-stage-id"))
+    expected = [f"{int(v)} ms" for v in answers[f"taskSummary_{first}_0.json"]["duration"]]
+    assert [c.text_content() for c in skew.locator('table.sw-quantiles tr[data-metric="duration"] td[data-quantile]').all()] == expected
+    assert skew.locator("svg.sw-hist rect.sw-bar").count() >= 1
+
+    # the insights, most costly first, as the detectors found them
+    found = session.logs[0].insights()
+    assert found, "the skewed join has findings"
+    summaries = page.locator("details.sw-insight summary")
+    assert summaries.count() == len(found)
+    assert found[0].title in summaries.first.text_content()
+
+    # linked panels: clicking another stage shows its histogram, from the payloads inside the file
+    other = next(s for s in stage_ids if s != first)
+    page.locator(f'g.sw-stage[data-stage-id="{other}"]').dispatch_event("click")
+    expect(skew).to_have_attribute("data-stage-id", str(other))
+    expected = [f"{int(v)} ms" for v in answers[f"taskSummary_{other}_0.json"]["duration"]]
+    assert [c.text_content() for c in skew.locator('table.sw-quantiles tr[data-metric="duration"] td[data-quantile]').all()] == expected
+    page.locator(f'g.sw-stage[data-stage-id="{first}"]').dispatch_event("click")
+    expect(skew).to_have_attribute("data-stage-id", str(first))
+
+    page.screenshot(path=str(artifacts / "report-offline.png"), full_page=True)
+    assert fetched == [], f"the report tried to fetch: {fetched}"
+    assert errors == [], errors
+    page.close()
+
+
+def test_report_opens_from_disk_in_an_offline_browser(browser, report_file):
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(report_file.resolve().as_uri())
+    expect(page.locator("#sw-report")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    assert page.locator("svg.sw-dag g.sw-stage").count() == len(root_conftest.spark43_answers(CASE)["stages.json"])
+    assert errors == []
+    context.close()
+
+
+def test_untrusted_names_stay_text(browser, session, tmp_path, artifacts):
+    """A log whose stage, RDD, SQL and application names carry markup: shown as text, nothing runs."""
+    hostile = session.load(write_hostile_log(root_conftest.spark43_log_path(CASE), tmp_path / "hostile-app"),
+                           cache=False)
+    html = write_report(hostile, tmp_path / "hostile.html").read_text(encoding="utf-8")
+    # nowhere in the file is the payload markup: escaped in the tables, \u003c-escaped in the JSON data
+    assert "<img" not in html
+    page, fetched, errors = _open_blocked(browser, html, {"width": 1300, "height": 900})
+    expect(page.locator("#sw-report")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    page.locator("#sw-static summary").click()  # open the static tables too
+    page.wait_for_timeout(200)
+    assert page.locator("img").count() == 0
+    assert page.evaluate("() => window.__sw_xss") is None
+    assert HOSTILE in page.locator(".sw-report-header h3").text_content()
+    assert HOSTILE in page.locator("#sw-static").text_content()
+    assert HOSTILE in page.title()
+    page.screenshot(path=str(artifacts / "report-hostile-names.png"), full_page=True)
+    assert fetched == [] and errors == [], (fetched, errors)
+    page.close()
