@@ -1,6 +1,7 @@
 """The README's commands are the ones CI and newcomers run."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -20,9 +21,13 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert commands[1] == ci_command, (commands[1], ci_command)
 
 
-def test_readme_demo_command_runs_the_demo_on_a_bundled_log():
+def test_readme_demo_command_runs_the_demo_on_a_bundled_log(tmp_path):
     demo = _readme_commands()[0]
     assert demo.endswith("sparksword demo")
-    done = subprocess.run([sys.executable, "-m", "sparksword_nb.cli", "demo", "--no-cache"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "sparksword_nb.cli", "demo", "--no-cache"], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stderr
     assert "skewed_join" in done.stdout and "Traceback" not in done.stderr
+    assert (tmp_path / "sparksword-demo-report.html").stat().st_size > 0

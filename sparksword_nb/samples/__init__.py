@@ -29,7 +29,7 @@ class Sample:
 
 _SAMPLES: tuple[Sample, ...] = (
     Sample("skewed_join", "60% of rows share one join key and AQE is off: one reduce task reads ~25x the median"),
-    Sample("aqe_skew", "the same kind of skewed join, split by AQE's skew-join handling"),
+    Sample("aqe_skew", "a skewed join run with AQE on: its partitions stay under the skew threshold, so AQE only coalesces"),
     Sample("tiny_partitions", "400 shuffle partitions for 20k rows: hundreds of ~20 ms tasks"),
     Sample("broadcast_candidate", "a sort-merge join of 2M rows with a 50-row table, broadcast disabled"),
     Sample("spill", "a global sort with spark.memory.fraction=0.02: every task spills to disk"),
