@@ -135,15 +135,16 @@ stage_infos AS (
   UNION ALL
   SELECT rowid, 1, unnest("Stage Infos"), NULL::JSON FROM _raw WHERE Event = 'SparkListenerJobStart'
 ),
-"""
-
-_STAGES = f"""
-WITH {_STAGE_INFOS.strip().rstrip(',')},
+-- the most complete info per stage attempt: StageCompleted, else StageSubmitted, else the JobStart's
 best AS (
   SELECT * FROM stage_infos
   QUALIFY row_number() OVER (PARTITION BY si."Stage ID", COALESCE(si."Stage Attempt ID", 0)
                              ORDER BY src DESC, ord DESC) = 1
 ),
+"""
+
+_STAGES = f"""
+WITH {_STAGE_INFOS.strip().rstrip(',')},
 submitted AS (
   SELECT si."Stage ID" AS stage_id, COALESCE(si."Stage Attempt ID", 0) AS stage_attempt_id,
          last(props ORDER BY ord) AS props, min(ord) AS submitted_ord
@@ -196,11 +197,6 @@ WHERE b.src > 1 OR b.si."Stage ID" NOT IN (SELECT stage_id FROM ever_submitted)
 
 _RDDS = f"""
 WITH {_STAGE_INFOS.strip().rstrip(',')},
-best AS (
-  SELECT * FROM stage_infos
-  QUALIFY row_number() OVER (PARTITION BY si."Stage ID", COALESCE(si."Stage Attempt ID", 0)
-                             ORDER BY src DESC, ord DESC) = 1
-),
 rdds AS (
   SELECT si."Stage ID" AS stage_id, COALESCE(si."Stage Attempt ID", 0) AS stage_attempt_id,
          unnest(si."RDD Info") AS r FROM best

@@ -40,6 +40,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="module")
+def session():
+    """A fresh sparksword Session for one test module, closed after it."""
+    from sparksword_nb import Session
+
+    s = Session()
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the session."""

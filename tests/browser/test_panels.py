@@ -8,17 +8,9 @@ import pytest
 from browser.conftest import widget_state
 from browser.logs import HOSTILE, write_big_log, write_hostile_log
 
-from sparksword_nb import Session
 from sparksword_nb.widgets import InsightsPanel, SkewHistogram, SqlPlan, StageDag
 
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session()
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from browser.conftest import widget_state
 from browser.logs import HOSTILE, write_hostile_log
 from playwright.sync_api import expect
 
-from sparksword_nb import Session
 from sparksword_nb.simulate.spark_rules import parse_bytes
 from sparksword_nb.widgets import Playground
 
@@ -19,13 +18,6 @@ import conftest as root_conftest  # tests/conftest.py: the real logs and the His
 
 ADVISORY = "spark.sql.adaptive.advisoryPartitionSizeInBytes"
 MIN_SIZE = "spark.sql.adaptive.coalescePartitions.minPartitionSize"
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session()
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")

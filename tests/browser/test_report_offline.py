@@ -12,20 +12,12 @@ import pytest
 from browser.logs import HOSTILE, write_hostile_log
 from playwright.sync_api import expect
 
-from sparksword_nb import Session
 from sparksword_nb.report import write_report
 
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
 
 CASE = "skewed_join"
 REPORT_URL = "http://sparksword-report.invalid/report.html"
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session()
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")
