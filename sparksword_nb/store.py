@@ -106,6 +106,8 @@ class Session:
 
     def __init__(self, database: str | Path = ":memory:") -> None:
         self.con = duckdb.connect(str(database))
+        # Our own tqdm bar reports loads; DuckDB's would print raw progress lines into the notebook.
+        self.con.execute("SET enable_progress_bar = false")
         self._logs: dict[tuple[str, str], EventLog] = {}
         self._schema_counter = 0
 
