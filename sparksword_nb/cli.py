@@ -25,12 +25,11 @@ def summary_text(log) -> str:
     """A short plain-text overview of one loaded application."""
     # Strings are cut in SQL: a log's 60 MB app name never becomes a Python string here.
     cut = _FIELD_LIMIT + 1
-    relation = log.sql(
+    a = log.rows(
         f"""SELECT left(name, {cut}) AS name, left(app_id, {cut}) AS app_id, left(attempt_id, {cut}) AS attempt_id,
                    left(spark_version, {cut}) AS spark_version, left("user", {cut}) AS "user", completed, duration_ms
             FROM applications"""
-    )
-    a = dict(zip([d[0] for d in relation.description], relation.fetchall()[0]))
+    )[0]
     counts = log.sql(
         """SELECT (SELECT count(*) FROM jobs), (SELECT count(*) FROM stages),
                   (SELECT count(*) FROM tasks), (SELECT count(*) FROM executors),

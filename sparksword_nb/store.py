@@ -295,6 +295,19 @@ class EventLog:
         except duckdb.Error as err:
             raise SparkswordError(f"SQL error: {str(err).splitlines()[0]}") from None
 
+    def rows(self, query: str, params: Iterable[Any] | dict | None = None) -> list[dict[str, Any]]:
+        """The result of SQL over this application's tables, as one dict per row.
+
+        The query runs once on this application's cursor (a relation from `sql()` would bind it and run
+        it again), which is what the detectors and the panels need for their small aggregates.
+        """
+        try:
+            cursor = self.con.execute(query, params) if params else self.con.execute(query)
+            columns = [d[0] for d in cursor.description]
+            return [dict(zip(columns, values)) for values in cursor.fetchall()]
+        except duckdb.Error as err:
+            raise SparkswordError(f"SQL error: {str(err).splitlines()[0]}") from None
+
     def table(self, name: str) -> pd.DataFrame:
         """A canonical table or view of this application as a pandas DataFrame."""
         if name not in CANONICAL_TABLES and name not in VIEWS:

@@ -37,7 +37,7 @@ class AppContext:
     @classmethod
     def read(cls, log: EventLog) -> AppContext:
         """Read the application's wall time, cores and Spark properties."""
-        app = rows(log, """
+        app = log.rows("""
             WITH last_seen AS (
               SELECT greatest((SELECT max(finish_ms) FROM tasks), (SELECT max(launch_ms) FROM tasks),
                               (SELECT max(completed_ms) FROM jobs), (SELECT max(completed_ms) FROM stages)) AS ms
@@ -51,13 +51,13 @@ class AppContext:
             raise SparkswordError(f"application {log.app_id} has no applications row: was it loaded?")
         start, end = app[0]["start_ms"], app[0]["end_ms"]
         duration = int(end - start) if start is not None and end is not None and end > start else 0
-        conf = {r["key"]: r["value"] for r in rows(log, "SELECT key, value FROM config WHERE section = 'spark'")}
+        conf = {r["key"]: r["value"] for r in log.rows("SELECT key, value FROM config WHERE section = 'spark'")}
         return cls(log=log, duration_ms=duration, start_ms=start, end_ms=end,
                    total_cores=int(app[0]["total_cores"] or 0), spark_conf=conf)
 
     def rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result of SQL over this application's tables, as dicts."""
-        return rows(self.log, query, params)
+        return self.log.rows(query, params)
 
     def conf(self, key: str, default: str | None = None) -> str | None:
         """A Spark property as the application set it (or `default`, Spark's default, when unset)."""
@@ -108,19 +108,6 @@ class AppContext:
             confidence_reason=confidence_reason, impact_ms=impact, impact_share=round(share, 4),
             suggestion=suggestion, docs_url=docs_url,
         )
-
-
-def rows(log: EventLog, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run SQL over one application's tables (its cursor, see `EventLog.con`) and return the rows as dicts.
-
-    The cursor runs the query once; a relation from `EventLog.sql` would bind it and run it again.
-    """
-    try:
-        cursor = log.con.execute(query, params) if params else log.con.execute(query)
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, values)) for values in cursor.fetchall()]
-    except duckdb.Error as err:
-        raise SparkswordError(f"SQL error: {str(err).splitlines()[0]}") from None
 
 
 class Detector:

@@ -645,12 +645,17 @@ def _decode_lzf(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Decod
 # --------------------------------------------------------------------------------------------- zstd
 
 
+def _starts_zstd_frame(data: bytes | memoryview) -> bool:
+    """Whether `data` begins with a zstd frame: the frame magic, or a skippable frame's (50-5f 2a 4d 18)."""
+    return data[:4] == _ZSTD_MAGIC or (len(data) >= 4 and data[1:4] == b"\x2a\x4d\x18" and data[0] & 0xF0 == 0x50)
+
+
 def _decode_zstd(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
     """Concatenated zstd frames, each decoded by its own decompressor so that an unfinished last frame is seen."""
     head = f.read(4)
     if not head:
         return DecodeResult(0, None)
-    if head != _ZSTD_MAGIC and not (len(head) == 4 and head[1:] == b"\x2a\x4d\x18" and head[0] & 0xF0 == 0x50):
+    if not _starts_zstd_frame(head):
         if len(head) < 4 and _ZSTD_MAGIC.startswith(head):
             sink = _Sink(out)
             return _torn("zstd", "incomplete zstd frame", 0, len(head), path, tolerate, sink)
@@ -683,7 +688,7 @@ def _decode_zstd(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Deco
                 offset += len(data) - len(unused)
                 data = unused
                 dobj = None
-                if data and not (data[:4] == _ZSTD_MAGIC or (data[1:4] == b"\x2a\x4d\x18" and data[0] & 0xF0 == 0x50)):
+                if data and not _starts_zstd_frame(data):
                     if len(data) < 4 and _ZSTD_MAGIC.startswith(bytes(data)):
                         continue  # the rest of the magic is in the next piece
                     raise SparkswordError(

@@ -259,13 +259,11 @@ def _load_tasks(log: EventLog, stage_id: int, attempt: int, *, for_json: bool = 
         ) a ON a.task_id = t.task_id
         LEFT JOIN executors e ON e.executor_id = t.executor_id
         CROSS JOIN (SELECT driver_logs FROM applications LIMIT 1) app"""
-    rel = log.sql(
+    rows = log.rows(
         f"""SELECT {cols}{extra} FROM tasks t {joins}
             WHERE t.stage_id = $stage AND t.stage_attempt_id = $attempt ORDER BY t.task_id""",
-        params={"stage": stage_id, "attempt": attempt},
+        {"stage": stage_id, "attempt": attempt},
     )
-    names = [d[0] for d in rel.description]
-    rows = [dict(zip(names, values)) for values in rel.fetchall()]
     last_update: int | None = None
     tasks = []
     for row in rows:
@@ -540,7 +538,7 @@ def _stage_rows(log: EventLog, where: str, params: dict[str, Any]) -> list[dict[
     there are none), `kill_reasons`: the end reasons of the killed tasks, `accumulators`: the stage's
     accumulables.
     """
-    rel = log.sql(
+    return log.rows(
         f"""
         WITH chosen AS (SELECT * FROM stages WHERE {where}),
         peaks AS ({_peaks_sql("stage_id, stage_attempt_id", where)}),
@@ -567,10 +565,8 @@ def _stage_rows(log: EventLog, where: str, params: dict[str, Any]) -> list[dict[
         LEFT JOIN accs a USING (stage_id, stage_attempt_id)
         ORDER BY stage_id DESC, stage_attempt_id DESC
         """,
-        params=params,
+        params,
     )
-    names_out = [d[0] for d in rel.description]
-    return [dict(zip(names_out, values)) for values in rel.fetchall()]
 
 
 def _stage_accumulators(accumulables: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -75,12 +75,6 @@ def task_metric(key: str) -> TaskMetric:
     raise SparkswordError(f"unknown task metric {key!r}; choose one of: {', '.join(TASK_METRIC_KEYS)}")
 
 
-def _rows(log: EventLog, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    rel = log.sql(query, params=params)
-    columns = rel.columns
-    return [dict(zip(columns, values)) for values in rel.fetchall()]
-
-
 def _spark_quantile_sql(sorted_list: str, n: str, q: float) -> str:
     # AppStatusStore.taskSummary reads the sorted values at index min(floor(q * n), n - 1)
     return f"{sorted_list}[least(floor({q} * {n})::BIGINT, {n} - 1) + 1]"
@@ -117,7 +111,7 @@ def stage_labels(log: EventLog) -> dict[int, str]:
     """A readable label per stage from what it does: its RDD scopes, with codegen scopes opened to
     the SQL operators fused inside (e.g. `Range -> HashAggregate -> Exchange`). Spark's own stage
     name (`count at NativeMethodAccessorImpl.java:0`) stays available as the stage's `name`."""
-    rows = _rows(log, """
+    rows = log.rows("""
         WITH latest AS (
           SELECT stage_id, stage_attempt_id, sql_execution_id FROM stages
           QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1
@@ -185,7 +179,7 @@ def _severity_by_stage(insights: list[Any]) -> tuple[dict[int, str], dict[int, i
 
 def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, Any]:
     """The StageDag payload: one row per stage (its latest attempt), shuffle edges, jobs, metrics."""
-    stages = _rows(log, f"""
+    stages = log.rows(f"""
         WITH latest AS (
           SELECT * FROM stages
           QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1
@@ -207,12 +201,12 @@ def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, A
           CASE WHEN skew.median_ms > 0 THEN round(skew.max_ms / skew.median_ms, 2) END AS skew_ratio
         FROM latest l LEFT JOIN skew USING (stage_id)
         ORDER BY l.stage_id""")
-    edges = _rows(log, """
+    edges = log.rows("""
         SELECT e.parent_stage_id AS parent, e.child_stage_id AS child, max(e.shuffle_write_bytes) AS bytes
         FROM shuffle_edges e
         WHERE e.parent_stage_id IN (SELECT stage_id FROM stages)
         GROUP BY ALL ORDER BY parent, child""")
-    jobs = _rows(log, """
+    jobs = log.rows("""
         SELECT job_id, status, completed_ms - submitted_ms AS duration_ms, name FROM jobs ORDER BY job_id""")
     labels = stage_labels(log)
     severity, counts = _severity_by_stage(insights or [])
@@ -245,7 +239,7 @@ def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, A
 def default_stage(log: EventLog, insights: list[Any] | None = None) -> int | None:
     """The stage to show first: the longest of the top insight's stages, else the longest stage."""
     candidates = next(([int(s) for s in i.stage_ids] for i in insights or [] if i.stage_ids), None)
-    rows = _rows(log, """
+    rows = log.rows("""
         SELECT stage_id FROM stages WHERE $ids IS NULL OR list_contains($ids, stage_id)
         ORDER BY completed_ms - submitted_ms DESC NULLS LAST, stage_id LIMIT 1""", {"ids": candidates})
     return int(rows[0]["stage_id"]) if rows else None
@@ -259,7 +253,7 @@ def _bin_count(n: int) -> int:
 
 
 def _stage_attempt(log: EventLog, stage_id: int, attempt: int | None) -> dict[str, Any]:
-    rows = _rows(log, """
+    rows = log.rows("""
         SELECT stage_id, stage_attempt_id, name FROM stages WHERE stage_id = $stage
           AND ($attempt IS NULL OR stage_attempt_id = $attempt)
         ORDER BY stage_attempt_id DESC LIMIT 1""", {"stage": stage_id, "attempt": attempt})
@@ -284,7 +278,7 @@ def task_quantiles(log: EventLog, stage_id: int, attempt: int) -> tuple[int, dic
     params = {"stage": stage_id, "attempt": attempt, "qs": list(QUANTILES)}
     # one pass: every metric's values as rows (UNPIVOT drops NULLs), ranked per metric, and only the
     # ranks the summary reads come back
-    rows = _rows(log, f"""
+    rows = log.rows(f"""
         WITH t AS (
           SELECT status = 'SUCCESS' AND has_metrics AS ok, {values} FROM tasks
           WHERE stage_id = $stage AND stage_attempt_id = $attempt
@@ -346,10 +340,10 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
           SELECT task_id, "index", attempt, executor_id, ({chosen.sql})::DOUBLE AS v FROM tasks
           WHERE {_SUCCESSFUL} AND ({chosen.sql}) IS NOT NULL
         )"""
-    lo, hi = _rows(log, f"{values_cte} SELECT min(v) AS lo, max(v) AS hi FROM v", params)[0].values()
+    lo, hi = log.rows(f"{values_cte} SELECT min(v) AS lo, max(v) AS hi FROM v", params)[0].values()
     bins = _bin_count(n) if hi > lo else 1
     width = (hi - lo) / bins if hi > lo else 1.0
-    counted = _rows(log, f"""{values_cte}
+    counted = log.rows(f"""{values_cte}
         SELECT least(floor((v - $lo) / $width)::BIGINT, $bins - 1) AS b, count(*) AS c FROM v GROUP BY b""",
         {**params, "lo": lo, "width": width, "bins": bins})
     counts = [0] * bins
@@ -357,7 +351,7 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
         counts[int(row["b"])] += int(row["c"])
     _, q1, median, q3, top = summary[chosen.key]
     fence = q3 + 1.5 * (q3 - q1)
-    outliers = _rows(log, f"""{values_cte}
+    outliers = log.rows(f"""{values_cte}
         SELECT task_id, "index", attempt, executor_id, v AS value, count(*) OVER () AS total FROM v
         WHERE v > $fence ORDER BY v DESC, task_id LIMIT {MAX_OUTLIERS}""", {**params, "fence": fence})
     payload.update({
@@ -433,14 +427,14 @@ def sql_plan(log: EventLog, execution_id: int) -> dict[str, Any]:
     Metric values are the History Server's own strings (its `sql/{id}` answer) when the REST module
     can give them; otherwise each metric's total over the task updates and driver updates.
     """
-    head = _rows(log, """
+    head = log.rows("""
         SELECT execution_id, description, duration_ms, error_message, end_ms IS NULL AS running
         FROM sql_executions WHERE execution_id = $id""", {"id": execution_id})
     if not head:
-        known = [r["execution_id"] for r in _rows(log, "SELECT execution_id FROM sql_executions ORDER BY 1")]
+        known = [r["execution_id"] for r in log.rows("SELECT execution_id FROM sql_executions ORDER BY 1")]
         listed = ", ".join(str(k) for k in known[:20]) or "none"
         raise SparkswordError(f"unknown SQL execution: {execution_id} (known: {listed})")
-    nodes = _rows(log, """
+    nodes = log.rows("""
         SELECT node_id, node_name, simple_string, codegen_cluster_id, out_edges FROM sql_plan_nodes
         WHERE execution_id = $id ORDER BY node_id""", {"id": execution_id})
     metrics = _plan_metrics(log, execution_id)
@@ -476,7 +470,7 @@ def _plan_metrics(log: EventLog, execution_id: int) -> dict[int, list[list[str]]
         answer = None
     if isinstance(answer, dict) and answer.get("nodes"):
         return {int(n["nodeId"]): [[m["name"], m["value"]] for m in n.get("metrics", [])] for n in answer["nodes"]}
-    rows = _rows(log, """
+    rows = log.rows("""
         WITH updates AS (
           SELECT accumulator_id, TRY_CAST("update" AS DOUBLE) AS v FROM task_accumulables
           UNION ALL
@@ -522,12 +516,12 @@ def _app_path(log: EventLog) -> str:
 
 def report_header(log: EventLog) -> dict[str, Any]:
     """The application's facts for the Report header: name, version, times, executors, counts."""
-    app = _rows(log, """
+    app = log.rows("""
         SELECT name, user, spark_version, start_ms, end_ms, duration_ms, completed FROM applications""")
     if not app:
         raise SparkswordError(f"application {log.app_id} has no applications row: was it loaded?")
     a = app[0]
-    counts = _rows(log, """
+    counts = log.rows("""
         SELECT (SELECT count(*) FROM jobs) AS jobs,
           (SELECT count(*) FROM jobs WHERE status = 'FAILED') AS failed_jobs,
           (SELECT count(DISTINCT stage_id) FROM stages) AS stages,
@@ -535,7 +529,7 @@ def report_header(log: EventLog) -> dict[str, Any]:
           (SELECT count(*) FROM tasks) AS tasks,
           (SELECT count(*) FROM tasks WHERE status = 'FAILED') AS failed_tasks,
           (SELECT count(*) FROM sql_executions) AS sql""")[0]
-    executors = _rows(log, """
+    executors = log.rows("""
         SELECT count(*) FILTER (WHERE executor_id <> 'driver') AS n,
           COALESCE(sum(cores) FILTER (WHERE executor_id <> 'driver'), 0) AS cores,
           COALESCE(sum(cores) FILTER (WHERE executor_id = 'driver'), 0) AS driver_cores

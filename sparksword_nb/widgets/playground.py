@@ -28,7 +28,7 @@ from ..simulate.measured import MeasuredStage, measure_stage
 from ..simulate.shape import MEMORY_EXPANSION, NARROW, WIDE, Cluster, Operator, Shape, simulate_shape
 from ..simulate.whatif import SETTINGS, Estimate, _quantiles, _time_model, resolve_settings, whatif
 from ._base import SparkswordWidget, bundle, esc, table_html
-from .data import PAYLOAD_VERSION, _rows, bytes_to_string, stage_labels
+from .data import PAYLOAD_VERSION, bytes_to_string, stage_labels
 
 if TYPE_CHECKING:
     from ..store import EventLog
@@ -245,7 +245,7 @@ def free_assumptions(shape: Shape) -> list[str]:
 def seedable_stages(log: EventLog, limit: int | None = None) -> list[dict[str, Any]]:
     """The stages a what-if can start from: completed stages that read shuffle data, largest read first
     (the first `limit` of them)."""
-    rows = _rows(log, """
+    rows = log.rows("""
         SELECT stage_id, shuffle_remote_bytes_read + shuffle_local_bytes_read AS read_bytes, num_tasks
         FROM stages WHERE status = 'COMPLETE' AND shuffle_remote_bytes_read + shuffle_local_bytes_read > 0
         QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1

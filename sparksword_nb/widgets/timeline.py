@@ -9,7 +9,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SparkswordError
-from .data import _rows, stage_labels
+from .data import stage_labels
 
 if TYPE_CHECKING:
     from ..store import EventLog
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def timeline_rows(log: EventLog) -> list[dict[str, Any]]:
     """Per executor and stage attempt: first launch and last finish (seconds from the application's
     start), task counts. Running tasks count up to their launch only."""
-    return _rows(log, """
+    return log.rows("""
         WITH app AS (SELECT start_ms FROM applications)
         SELECT t.executor_id, t.stage_id, t.stage_attempt_id,
           (min(t.launch_ms) - (SELECT start_ms FROM app)) / 1000.0 AS start_s,
