@@ -38,14 +38,18 @@ def summary_text(log) -> str:
     ).fetchall()[0]
     jobs, stages, tasks, executors, failed_tasks, failed_jobs = counts
     state = "completed" if a["completed"] else "in progress / never ended"
+    account = log.time_account()
     lines = [
         f"Application  {terminal_safe(a['name'], _FIELD_LIMIT)}  ({terminal_safe(a['app_id'], _FIELD_LIMIT)}"
         f"{' attempt ' + terminal_safe(a['attempt_id'], _FIELD_LIMIT) if a['attempt_id'] else ''})",
         f"Spark        {terminal_safe(a['spark_version'] or 'unknown', _FIELD_LIMIT)}   "
         f"user {terminal_safe(a['user'], _FIELD_LIMIT)}   {state}",
-        f"Duration     {human_ms(a['duration_ms'])}",
+        f"Duration     {human_ms(account.duration_ms)}"
+        + ("" if account.ended else "   (no application end: measured to the last event)"),
         f"Executors    {executors}   jobs {jobs} ({failed_jobs} failed)   stages {stages}   "
         f"tasks {tasks} ({failed_tasks} failed)",
+        "",
+        *time_breakdown_text(account),
     ]
     top = log.sql(
         """SELECT stage_id, stage_attempt_id, status, num_tasks, completed_ms - submitted_ms AS wall_ms,
@@ -69,6 +73,46 @@ def summary_text(log) -> str:
     return "\n".join(lines)
 
 
+_BAR_WIDTH = 24
+
+
+def time_breakdown_text(account) -> list[str]:
+    """'Where the time went': the run's parts by kind with a bar each, then what the cores did."""
+    if account.duration_ms <= 0:
+        return ["Where the time went: the log records no measurable wall time"]
+    from .timeline import KIND_LABELS
+
+    lines = ["Where the time went"]
+    for kind, ms, n in account.by_kind():
+        share = ms / account.duration_ms
+        label = KIND_LABELS[kind] + (f" ({n} spans)" if kind == "jobs" and n > 1 else
+                                     f" ({n} gaps)" if kind == "between_jobs" and n > 1 else "")
+        bar = "#" * round(share * _BAR_WIDTH)
+        lines.append(f"  {label:<30} {human_ms(ms):>9} {share * 100:>4.0f}%  {bar}")
+    c = account.cores
+    if c.allocated_core_ms:
+        lines.append(f"  cores: {c.cores} task slots; tasks ran {c.busy_share * 100:.0f}% of their core time "
+                     f"({human_ms(c.busy_core_ms)} of {human_ms(c.allocated_core_ms)}), "
+                     f"{human_ms(c.idle_in_driver_parts_core_ms)} of it idle while no job ran")
+    if account.interactive:
+        lines.append("  (an interactive session: time outside jobs is mostly a person between commands)")
+    return lines
+
+
+def summary_json(log) -> dict:
+    """The summary as data: duration_ms and the time breakdown whose ms add up to it, with jobs and cores."""
+    account = log.time_account()
+    a = log.rows("SELECT name, spark_version, completed FROM applications")[0]
+    return {
+        "app_id": log.app_id, "attempt_id": log.attempt_id or None, "name": a["name"],
+        "spark_version": a["spark_version"], "completed": bool(a["completed"]),
+        "duration_ms": account.duration_ms, "ended": account.ended, "interactive": account.interactive,
+        "time_breakdown": [p.model_dump() for p in account.parts],
+        "jobs": [j.model_dump() for j in account.jobs],
+        "cores": account.cores.model_dump(),
+    }
+
+
 def _load(path: str, app: str | None, cache: bool):
     from .store import Session
 
@@ -77,7 +121,7 @@ def _load(path: str, app: str | None, cache: bool):
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     log = _load(args.log, args.app, not args.no_cache)
-    print(summary_text(log))
+    print(json.dumps(summary_json(log), indent=2) if args.json else summary_text(log))
     return 0
 
 
@@ -103,7 +147,9 @@ def _cmd_insights(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([i.model_dump(mode="json") for i in found], indent=2))
     else:
-        print(format_insights_text(found))
+        from .detectors.accounting import explained_time
+
+        print(format_insights_text(found, explained=explained_time(found, log.time_account()).sentence()))
     return 0
 
 
@@ -130,7 +176,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if format_insights_text is not None:
         found = log.insights()
         print("\nWhat made it slow (top findings)")
-        print(format_insights_text(found[: args.top]))
+        from .detectors.accounting import explained_time
+
+        print(format_insights_text(found[: args.top],
+                                   explained=explained_time(found, log.time_account()).sentence()))
     from .report import write_report
 
     written = write_report(log, args.report)
@@ -204,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-cache", action="store_true", help="parse again even if a cached copy exists")
         return p
 
-    with_log(sub.add_parser("summary", help="overview of an application")).set_defaults(func=_cmd_summary)
+    summ = with_log(sub.add_parser("summary", help="overview of an application: where the time went, longest stages"))
+    summ.add_argument("--json", action="store_true", help="print duration_ms, time_breakdown, jobs and cores as JSON")
+    summ.set_defaults(func=_cmd_summary)
     rest = with_log(sub.add_parser("rest", help="answer a Spark History Server REST path as JSON"))
     rest.add_argument("api_path", help="e.g. applications/<app-id>/stages")
     rest.set_defaults(func=_cmd_rest)

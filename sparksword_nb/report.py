@@ -83,7 +83,9 @@ _BOOT_JS = r"""
       const key = stage + "|" + metric;
       if (key in data.histograms) return data.histograms[key];
       const note = data.notes[key] || data.notes[String(stage)] || data.notes["*"];
-      return { stage_id: null, metric: { key: metric }, metrics: [], tasks: 0, message: note };
+      // the metric list stays, so the reader can pick another metric from here
+      return { stage_id: stage, metric: { key: metric, label: metric, unit: "" }, metrics: data.skew.payload.metrics || [],
+               tasks: 0, message: note };
     };
     const showStage = () => models.skew.set("payload", histogram(models.skew.get("stage"), models.skew.get("metric")));
     models.skew.on("change:stage", showStage);
@@ -188,10 +190,10 @@ def report_html(log: EventLog) -> str:
     """The report of `log` as one HTML document (see the module docstring)."""
     from .widgets import InsightsPanel, SkewHistogram, StageDag
     from .widgets._base import esc
-    from .widgets.data import default_stage, insight_payload, report_header
+    from .widgets.data import default_stage, insight_payload, report_header, time_payload
 
-    header = report_header(log)
     payload, found = insight_payload(log)
+    header = {**report_header(log), "time": time_payload(log, found)}
     first = default_stage(log, found)
     dag = StageDag(log, insights=found, selected_stage=first)
     panel = InsightsPanel(log, payload=payload, selected_stage=first)
@@ -214,6 +216,7 @@ def report_html(log: EventLog) -> str:
     title = f"{header.get('name') or log.app_id} · {log.app_id}"
     static = (f"<h2>{esc(title)}</h2>"
               + "".join(f"<p>{esc(k)}: <b>{esc(v)}</b></p>" for k, v in _static_facts(header))
+              + "".join(f"<p>{esc(header['time'][k])}</p>" for k in ("headline", "explained") if header["time"].get(k))
               + dag._repr_html_() + skew._repr_html_() + panel._repr_html_())
     for widget in (dag, skew, panel):
         widget.close()  # they only lent their payloads and tables; no front end will open them

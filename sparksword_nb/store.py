@@ -24,6 +24,8 @@ from .ingest.sources import AppLog, discover
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from .timeline import TimeAccount
+
 # Bump when the tables' shape changes, so old cache files are not reused.
 CACHE_FORMAT = 1
 
@@ -327,6 +329,19 @@ class EventLog:
         if as_frame:
             return pd.DataFrame([i.model_dump() for i in found])
         return found
+
+    def time_account(self) -> TimeAccount:
+        """Where the wall time went: parts that add up to the duration, per-job critical paths, core time."""
+        from .timeline import time_account
+
+        return time_account(self)
+
+    def time_breakdown(self) -> pd.DataFrame:
+        """The application's wall time in parts that add up to its duration (see `time_account`).
+
+        Columns: part, kind, start_ms, end_ms, ms, share, what, job_ids, core_ms, busy_core_ms.
+        """
+        return self.time_account().frame()
 
     def rest(self, api_path: str) -> Any:
         """Answer a Spark History Server REST path (`applications/{id}/stages`, ...) as its JSON value."""

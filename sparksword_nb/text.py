@@ -25,6 +25,14 @@ def human_bytes(n: float | int | None) -> str:
     return f"{value:.1f} TiB"
 
 
+def ratio(numerator: float | None, denominator: float | None, digits: int = 1) -> float | None:
+    """numerator / denominator rounded as shown everywhere (findings and panels alike), or None when the
+    denominator is 0 (no finite ratio)."""
+    if not denominator:
+        return None
+    return round(float(numerator or 0) / float(denominator), digits)
+
+
 def terminal_safe(text: object, limit: int | None = None) -> str:
     """Strings from a log may hold escape sequences; show them, never let them drive the terminal.
 

@@ -240,6 +240,9 @@ function render({ model, el, signal }) {
         sw.style.background = SEVERITY_COLORS[name];
         legend.append(sw, name);
       }
+    } else if (metric && color.constant) {
+      const value = color.domain[0];
+      legend.append(value === 0 ? `no ${metric.label} in this application` : `every stage: ${show(value)}`);
     } else if (metric && color.domain && color.domain[0] !== null) {
       const ramp = h("span", { class: "sw-legend-ramp" });
       ramp.style.background = `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(rampColor).join(",")})`;

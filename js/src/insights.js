@@ -70,6 +70,10 @@ function render({ model, el }) {
         h("p", {}, [it.description]),
         chips,
         evidenceTable(it.evidence),
+        it.time_parts?.length
+          ? h("p", { class: "sw-time-parts" }, [h("b", {}, ["Time: "]), it.time_parts.slice(0, 4).join(", "),
+            ...(it.overlaps?.length ? [` \u00b7 the same time as ${it.overlaps.join(", ")} (counted once)`] : [])])
+          : null,
         h("p", {}, [h("b", {}, ["Confidence: "]), `${it.confidence} \u2013 ${it.confidence_reason}`]),
         h("p", {}, [h("b", {}, ["Suggestion: "]), it.suggestion]),
         link,

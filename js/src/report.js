@@ -4,6 +4,44 @@ import "./lib/style.css";
 import { h } from "./lib/dom.js";
 import { formatMs, formatCount } from "./lib/format.js";
 
+// One colour per kind of part: job time blue, driver-only time in warm and grey tones.
+export const KIND_COLORS = {
+  before_first_job: "#9aa7b4",
+  jobs: "#3d85c6",
+  between_jobs: "#f1b14c",
+  after_last_job: "#b79ad6",
+  no_jobs: "#c9ced4",
+};
+
+/** "Where the time went": a bar of the run's parts in time order, totals by kind, what the findings explain. */
+export function timeBar(t) {
+  if (!t || !(t.duration_ms > 0)) return null;
+  const bar = h("div", { class: "sw-timebar", role: "img", "aria-label": t.headline ?? "where the time went" });
+  const parts = t.parts ?? {};
+  (parts.part ?? []).forEach((name, i) => {
+    const seg = h("div", { class: "sw-timeseg", dataset: { kind: parts.kind[i], part: name } });
+    seg.style.left = `${(100 * parts.offset_ms[i]) / t.duration_ms}%`;
+    seg.style.width = `${(100 * parts.ms[i]) / t.duration_ms}%`;
+    seg.style.background = KIND_COLORS[parts.kind[i]] ?? KIND_COLORS.no_jobs;
+    seg.title = `${name}: ${formatMs(parts.ms[i])} (${Math.round((100 * parts.ms[i]) / t.duration_ms)}%)\n${parts.what[i]}`;
+    bar.appendChild(seg);
+  });
+  const legend = h("div", { class: "sw-timelegend" }, (t.kinds ?? []).map((k) => {
+    const sw = h("span", { class: "sw-swatch" });
+    sw.style.background = KIND_COLORS[k.kind] ?? KIND_COLORS.no_jobs;
+    const count = k.parts > 1 ? ` (${formatCount(k.parts)})` : "";
+    return h("span", { dataset: { kind: k.kind } }, [sw, `${k.label}${count} `, h("b", {}, [formatMs(k.ms)]),
+      ` ${Math.round((100 * k.ms) / t.duration_ms)}%`]);
+  }));
+  return h("div", { class: "sw-time" }, [
+    h("div", { class: "sw-time-title" }, [`Where the ${formatMs(t.duration_ms)} went`,
+      t.ended ? "" : " (no application end: measured to the last event)"]),
+    bar,
+    legend,
+    t.explained ? h("div", { class: "sw-explained" }, [t.explained]) : null,
+  ]);
+}
+
 function fact(label, value) {
   if (value === null || value === undefined || value === "") return null;
   return h("span", {}, [`${label} `, h("b", {}, [String(value)])]);
@@ -26,6 +64,7 @@ function header(p) {
       fact("tasks", counts.tasks === undefined ? null : formatCount(counts.tasks) + failed(counts.failed_tasks)),
       fact("SQL queries", counts.sql ? formatCount(counts.sql) : null),
     ]),
+    timeBar(p.time),
   ]);
 }
 

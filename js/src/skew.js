@@ -15,29 +15,38 @@ const BOX = { x0: 48, x1: W - 12, y0: 44, y1: H - 28 };
 function drawHistogram(svg, p, tooltip, container) {
   clear(svg);
   const unit = p.metric.unit;
-  const { bars, x, y, maxCount } = histogramBars(p.edges, p.counts, BOX);
+  // a bin's outlier tasks (above the fence) are drawn as their own part of its bar, never the whole bin
+  const { bars, x, y, maxCount } = histogramBars(p.edges, p.counts, BOX, p.outlier_counts ?? []);
   const fence = p.outliers?.fence;
   const barLayer = s("g", { class: "sw-bars" });
   for (const b of bars) {
-    const outlier = fence !== null && fence !== undefined && b.count > 0 && b.hi > fence;
-    const rect = s("rect", {
-      class: `sw-bar${outlier ? " sw-outlier" : ""}`,
+    const group = s("g", { class: "sw-bin", dataset: { count: b.count, outliers: b.outliers } });
+    group.appendChild(s("rect", {
+      class: "sw-bar",
       x: b.x.toFixed(1),
       y: b.y.toFixed(1),
       width: b.width.toFixed(1),
       height: b.height.toFixed(1),
-      dataset: { count: b.count },
-    });
-    rect.addEventListener("pointerenter", (ev) => {
+    }));
+    if (b.outlierHeight > 0) {
+      group.appendChild(s("rect", {
+        class: "sw-bar sw-outlier",
+        x: b.x.toFixed(1),
+        y: b.y.toFixed(1),
+        width: b.width.toFixed(1),
+        height: b.outlierHeight.toFixed(1),
+      }));
+    }
+    group.addEventListener("pointerenter", (ev) => {
       const box = container.getBoundingClientRect();
       tooltip.show(`${formatCount(b.count)} task${b.count === 1 ? "" : "s"}`, [
         ["from", formatValue(b.lo, unit)],
         ["to", formatValue(b.hi, unit)],
-        ["outliers", outlier ? "above the fence" : null],
+        ["outliers", b.outliers ? `${formatCount(b.outliers)} above ${formatValue(fence, unit)}` : null],
       ], ev.clientX - box.left, ev.clientY - box.top);
     });
-    rect.addEventListener("pointerleave", () => tooltip.hide());
-    barLayer.appendChild(rect);
+    group.addEventListener("pointerleave", () => tooltip.hide());
+    barLayer.appendChild(group);
   }
   // axes: value ticks below, a count scale on the left
   const axis = s("g", { class: "sw-axis" });
@@ -114,11 +123,13 @@ function render({ model, el }) {
       return;
     }
     panel.dataset.stageId = String(p.stage_id);
-    title.textContent = `Stage ${p.stage_id} (attempt ${p.attempt}): ${p.metric.label}`;
+    const attempt = p.attempt === undefined || p.attempt === null ? "" : ` (attempt ${p.attempt})`;
+    const label = (p.metrics ?? []).find((m) => m.key === p.metric.key)?.label ?? p.metric.label;
+    title.textContent = `Stage ${p.stage_id}${attempt}: ${label}`;
     subtitle.textContent = truncate(p.label || p.name || "", 90);
     subtitle.title = p.name ?? "";
     if (!p.tasks) {
-      empty.textContent = "No successful task with metrics in this stage.";
+      empty.textContent = p.message || "No successful task with metrics in this stage.";
       empty.style.display = "block";
       area.style.display = "none";
       return;
@@ -128,6 +139,9 @@ function render({ model, el }) {
     drawHistogram(svg, p, tooltip, panel);
     const unit = p.metric.unit;
     // the History Server's "Summary Metrics for Completed Tasks"; a row click shows that metric
+    table.appendChild(h("caption", {}, [
+      `Task summary as the History Server shows it (${formatCount(p.tasks)} successful tasks; click a row to chart it)`,
+    ]));
     table.appendChild(h("tr", {}, [h("th", {}, ["Metric"]), ...QUANTILE_NAMES.map((q) => h("th", {}, [q]))]));
     for (const m of p.metrics ?? []) {
       const values = p.summary?.[m.key];
@@ -143,12 +157,19 @@ function render({ model, el }) {
       });
       table.appendChild(row);
     }
-    const ratio = p.skew_ratio === null || p.skew_ratio === undefined ? "" : ` \u00b7 max / median ${formatRatio(p.skew_ratio)}`;
-    outliers.appendChild(h("div", {}, [`${formatCount(p.tasks)} successful tasks${ratio}`]));
+    // one definition of the ratio, the findings' too: the longest successful task over the History Server's median
+    const ratio = p.skew_ratio === null || p.skew_ratio === undefined ? "" :
+      ` \u00b7 ${p.metric.label}: longest successful task ${formatValue(p.max, unit)} / median ${formatValue(p.median, unit)} = ${formatRatio(p.skew_ratio)}`;
+    outliers.appendChild(h("div", { class: "sw-ratio" }, [`${formatCount(p.tasks)} successful tasks${ratio}`]));
+    if (p.max !== undefined && p.quantiles?.values?.[4] !== undefined && p.quantiles.values[4] !== p.max) {
+      outliers.appendChild(h("div", { class: "sw-note" }, [
+        `The summary's Max (${formatValue(p.quantiles.values[4], unit)}) is the History Server's: it ranks failed and killed attempts too.`,
+      ]));
+    }
     const o = p.outliers;
     if (o?.count) {
       outliers.appendChild(
-        h("div", {}, [`${formatCount(o.count)} outlier task${o.count === 1 ? "" : "s"} above ${formatValue(o.fence, unit)} (75th percentile + 1.5 \u00d7 IQR):`]),
+        h("div", {}, [`${formatCount(o.count)} outlier task${o.count === 1 ? "" : "s"} by ${p.metric.label}, above ${formatValue(o.fence, unit)} (75th percentile + 1.5 \u00d7 IQR):`]),
       );
       const list = h("ul", { class: "sw-outlier-list" });
       for (const t of o.tasks) {

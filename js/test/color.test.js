@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { rampColor, sequentialScale, textColorOn, NO_VALUE } from "../src/lib/color.js";
+import { rampColor, sequentialScale, textColorOn, NO_VALUE, CONSTANT_VALUE } from "../src/lib/color.js";
 
 test("the ramp runs from light to dark and clamps", () => {
   assert.equal(rampColor(0), "#ffffcc");
@@ -20,11 +20,17 @@ test("a scale maps the smallest value to the lightest colour and the largest to 
   assert.notEqual(scale(1000), mid(1000));
 });
 
-test("missing values are grey, a single value is mid-ramp", () => {
+test("missing values are grey; a metric equal everywhere (no spill anywhere) gets a neutral colour", () => {
   const scale = sequentialScale([null, 5, undefined]);
   assert.equal(scale(null), NO_VALUE);
-  assert.equal(scale(undefined), NO_VALUE);
-  assert.equal(scale(5), rampColor(0.5));
+  assert.equal(scale(5), CONSTANT_VALUE);
+  assert.equal(scale.constant, true);
+  // skewed_join's spill is 0 in all four stages: no stage may look warmer than another
+  const zeros = sequentialScale([0, 0, 0, 0]);
+  assert.equal(zeros(0), CONSTANT_VALUE);
+  assert.equal(zeros.constant, true);
+  assert.deepEqual(zeros.domain, [0, 0]);
+  assert.equal(sequentialScale([1, 2]).constant, false);
   assert.deepEqual(sequentialScale([]).domain, [null, null]);
 });
 

@@ -17,6 +17,19 @@ test("bars span their bins and heights follow counts; a lone task stays visible"
   assert.ok(lone.height >= 1);
 });
 
+test("outliers are marked per task: a bin's outlier part is as tall as its outlier tasks, not the whole bin", () => {
+  // skewed_join stage 2 shuffle read: 15 normal tasks and 1 outlier (from the real log); a bin that holds
+  // both keeps its normal tasks unmarked
+  const { bars } = histogramBars([0, 10, 20], [15, 1], BOX, [0, 1]);
+  assert.equal(bars[0].outliers, 0);
+  assert.equal(bars[0].outlierHeight, 0);
+  assert.equal(bars[1].outliers, 1);
+  assert.ok(bars[1].outlierHeight >= 1 && bars[1].outlierHeight <= bars[1].height);
+  const mixed = histogramBars([0, 10], [16], BOX, [1]).bars[0];
+  assert.ok(mixed.outlierHeight < mixed.height / 4, "one outlier of 16 tasks marks a sixteenth of the bar");
+  assert.equal(histogramBars([0, 10], [4], BOX).bars[0].outlierHeight, 0);
+});
+
 test("one value (all tasks equal) draws a single full-width bar", () => {
   const { bars } = histogramBars([5, 6], [7], BOX);
   assert.equal(bars.length, 1);

@@ -6,7 +6,7 @@ numbers in an insight's evidence are the ones a user sees on the stage page.
 """
 from __future__ import annotations
 
-from ..text import human_bytes, human_ms  # noqa: F401  (one formatter for the whole package)
+from ..text import human_bytes, human_ms, ratio  # noqa: F401  (one formatter for the whole package)
 
 
 def hs_quantile(sorted_list: str, q: float, n: str = "n_ok") -> str:
@@ -124,13 +124,6 @@ DOCS_MEMORY = DOCS + "configuration.html#memory-management"
 DOCS_SERIALIZATION = DOCS + "tuning.html#data-serialization"
 DOCS_MONITORING = DOCS + "monitoring.html"
 DOCS_ARROW_UDF = DOCS + "api/python/tutorial/sql/arrow_python_udf.html"
-
-
-def ratio(numerator: float | None, denominator: float | None, digits: int = 1) -> float | None:
-    """numerator / denominator rounded, or None when the denominator is 0 (no finite ratio)."""
-    if not denominator:
-        return None
-    return round(float(numerator or 0) / float(denominator), digits)
 
 
 def pct(share: float) -> str:

@@ -99,7 +99,9 @@ class AqeDisabledOrMitigated(Detector):
     def _disabled(self, ctx: AppContext) -> list[Insight]:
         related = [
             i for i in ctx.findings
-            if i.type in ("data_skew", "broadcast_join_candidate")
+            if i.type == "broadcast_join_candidate"
+            # AQE splits skew only where the what-if confirmed it would (a sort-merge join's reduce stage)
+            or (i.type == "data_skew" and i.evidence.get("aqe_would_split") is True)
             # AQE coalesces shuffles planned with spark.sql.shuffle.partitions, not repartition(n)
             or (i.type == "too_many_small_tasks" and i.evidence.get("read_metric") == "shuffle read"
                 and str(i.evidence.get("tasks")) == ctx.conf("spark.sql.shuffle.partitions", "200"))

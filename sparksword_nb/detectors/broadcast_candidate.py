@@ -116,9 +116,15 @@ class BroadcastJoinCandidate(Detector):
                 suggestion=(
                     f"Broadcast the small side: df.join(broadcast(small_df), ...) or a /*+ BROADCAST(t) */ hint, or "
                     f"set spark.sql.autoBroadcastJoinThreshold (now {threshold}) above "
-                    f"{human_bytes(small['data_size'])}; with AQE on (spark.sql.adaptive.enabled=true) Spark can also "
-                    "switch at run time (spark.sql.adaptive.autoBroadcastJoinThreshold). The broadcast copy is built "
-                    "on the driver and held by every executor, so keep it to small tables."),
+                    f"{human_bytes(small['data_size'])}; "
+                    + ("AQE was on and did not switch this join at run time: its own threshold, "
+                       "spark.sql.adaptive.autoBroadcastJoinThreshold (now "
+                       f"{ctx.conf('spark.sql.adaptive.autoBroadcastJoinThreshold', 'that of autoBroadcastJoinThreshold')}"
+                       "), decides that. " if ctx.aqe_enabled else
+                       "with AQE on (spark.sql.adaptive.enabled=true) Spark can also switch at run time "
+                       "(spark.sql.adaptive.autoBroadcastJoinThreshold). ")
+                    + "The broadcast copy is built on the driver and held by every executor, so keep it to small "
+                      "tables."),
                 docs_url=DOCS_JOIN_HINTS,
                 stage_ids=stage_ids, job_ids=ctx.jobs_of_query(execution_id), sql_ids=[execution_id],
             ))

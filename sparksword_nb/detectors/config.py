@@ -66,9 +66,8 @@ class ConfigRisk(Detector):
                 confidence_reason="the setting is in the run's environment and the stage ran exactly that many tasks",
                 impact_ms=top.impact_ms,
                 suggestion=(f"Set spark.sql.shuffle.partitions to about {top.evidence['target_tasks']} for data of this "
-                            "size, or enable AQE coalescing (spark.sql.adaptive.enabled=true, "
-                            "spark.sql.adaptive.coalescePartitions.enabled=true) so one setting fits small and large "
-                            "runs. A fixed low value risks spill when the data grows."),
+                            f"size, or {ctx.aqe_coalescing_advice()}, so one setting fits small and large runs. A "
+                            "fixed low value risks spill when the data grows."),
                 docs_url=DOCS_COALESCE,
                 stage_ids=sorted({s for i in tiny for s in i.stage_ids}),
                 job_ids=sorted({j for i in tiny for j in i.job_ids}), sql_ids=sorted({q for i in tiny for q in i.sql_ids}),

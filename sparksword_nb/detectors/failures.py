@@ -13,7 +13,11 @@ from ._common import DOCS_SCHEDULING, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
 
-FAILED_TASKS = """
+# A killed copy whose twin succeeded (speculation) lost nothing: it is not a failure.
+LOST_ATTEMPT = """(status = 'FAILED'
+   OR (status = 'KILLED' AND COALESCE(end_reason_detail."Kill Reason", '') NOT ILIKE '%another attempt succeeded%'))"""
+
+FAILED_TASKS = f"""
 SELECT stage_id, status, COALESCE(end_reason, status) AS reason,
   COALESCE(end_reason_detail."Class Name", '') AS class_name,
   COALESCE(end_reason_detail."Description", end_reason_detail."Kill Reason", end_reason_detail."Loss Reason",
@@ -21,13 +25,12 @@ SELECT stage_id, status, COALESCE(end_reason, status) AS reason,
   count(*) AS attempts, sum(COALESCE(duration_ms, 0)) AS task_ms, min(task_id) AS first_task_id,
   list(DISTINCT executor_id ORDER BY executor_id) AS executors
 FROM tasks
-WHERE status = 'FAILED'
-   OR (status = 'KILLED' AND COALESCE(end_reason_detail."Kill Reason", '') NOT ILIKE '%another attempt succeeded%')
+WHERE {LOST_ATTEMPT}
 GROUP BY ALL
 ORDER BY stage_id, attempts DESC, reason, class_name, detail
 """
 
-STAGE_ATTEMPTS = """
+STAGE_ATTEMPTS = f"""
 SELECT stage_id, count(*) AS attempts, max(stage_attempt_id) AS last_attempt,
   count(*) FILTER (WHERE status = 'FAILED') AS failed_attempts,
   COALESCE(sum(completed_ms - COALESCE(first_task_launched_ms, submitted_ms)) FILTER (WHERE status = 'FAILED'), 0)
@@ -36,7 +39,7 @@ SELECT stage_id, count(*) AS attempts, max(stage_attempt_id) AS last_attempt,
   flatten(list(job_ids)) AS job_ids, any_value(sql_execution_id) AS sql_execution_id
 FROM stages GROUP BY stage_id
 HAVING count(*) FILTER (WHERE status = 'FAILED') > 0 OR max(stage_attempt_id) > 0
-   OR stage_id IN (SELECT stage_id FROM tasks WHERE status IN ('FAILED', 'KILLED'))
+   OR stage_id IN (SELECT stage_id FROM tasks WHERE {LOST_ATTEMPT})
 ORDER BY stage_id
 """
 
@@ -87,6 +90,8 @@ class TaskFailures(Detector):
                 what.append(f"{s['failed_attempts']} failed stage attempt(s)")
             if s["last_attempt"]:
                 what.append(f"{s['last_attempt']} stage retr{'y' if s['last_attempt'] == 1 else 'ies'}")
+            if not what:
+                continue
             stage_reasons = [r for r in (s["failure_reasons"] or []) if r]
             text_reasons = reasons + [f"stage: {r.splitlines()[0][:200]}" for r in stage_reasons]
             text_reasons += [f"job {j['job_id']}: {(j['failure_reason'] or 'failed').splitlines()[0][:200]}" for j in jobs]
@@ -106,8 +111,9 @@ class TaskFailures(Detector):
             found.append(ctx.insight(
                 self.type,
                 title=f"Stage {sid}: " + ", ".join(what),
-                description=(f"Stage {sid} had " + ", ".join(what) + ". Reasons: " + "; ".join(text_reasons)
-                             + f". Failed stage attempts ran {human_ms(s['failed_wall_ms'] or 0)} of wall time and "
+                description=(f"Stage {sid} had " + ", ".join(what) + "."
+                             + (" Reasons: " + "; ".join(text_reasons) + "." if text_reasons else "")
+                             + f" Failed stage attempts ran {human_ms(s['failed_wall_ms'] or 0)} of wall time and "
                                f"failed or killed tasks {human_ms(task_ms)} of task time that produced nothing."),
                 evidence={
                     "stage_id": sid, "stage_attempts": s["attempts"], "failed_stage_attempts": s["failed_attempts"],

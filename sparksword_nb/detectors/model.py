@@ -46,6 +46,12 @@ class Insight(BaseModel):
     impact_share: float = Field(ge=0.0, description="impact_ms / the application's wall time")
     suggestion: str
     docs_url: str
+    key: str = Field("", description="a stable name for this finding in its application, e.g. 'data_skew:stage 2'")
+    time_parts: list[str] = Field(
+        default_factory=list, description="the parts of the run's time breakdown its impact lies in (e.g. 'job 0')")
+    overlaps: list[str] = Field(
+        default_factory=list,
+        description="keys of other findings about the same time: their impacts are not added up")
 
     @field_validator("evidence")
     @classmethod
@@ -57,8 +63,12 @@ class Insight(BaseModel):
     @field_validator("confidence_reason", "title", "description", "suggestion", "docs_url")
     @classmethod
     def _text_not_empty(cls, value: str) -> str:
-        if not value.strip():
+        text = value.strip()
+        if not text:
             raise ValueError("must not be empty")
+        # a sentence assembled from an empty list ("Stage 0: ", "had . Reasons: .") is a placeholder, not a finding
+        if text.endswith(":") or " . " in f" {text} " or ": ." in text or " had ." in text:
+            raise ValueError(f"reads as a placeholder: {text[:80]!r}")
         return value
 
     @computed_field  # type: ignore[prop-decorator]

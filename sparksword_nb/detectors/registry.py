@@ -13,10 +13,12 @@ import duckdb
 
 from ..errors import SparkswordError
 from ._common import DERIVED_TABLES
+from .accounting import link_to_time
 from .model import Confidence, EvidenceValue, Insight
 
 if TYPE_CHECKING:
     from ..store import EventLog
+    from ..timeline import TimeAccount
 
 
 
@@ -32,28 +34,20 @@ class AppContext:
     spark_conf: dict[str, str] = field(default_factory=dict)
     # What the detectors that ran before found: detectors with `depends_on` read it.
     findings: list[Insight] = field(default_factory=list)
+    _account: TimeAccount | None = field(default=None, init=False, repr=False)
     _query_jobs: dict[int, list[int]] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def read(cls, log: EventLog) -> AppContext:
         """Read the application's wall time, cores and Spark properties."""
-        app = log.rows("""
-            WITH last_seen AS (
-              SELECT greatest((SELECT max(finish_ms) FROM tasks), (SELECT max(launch_ms) FROM tasks),
-                              (SELECT max(completed_ms) FROM jobs), (SELECT max(completed_ms) FROM stages)) AS ms
-            )
-            SELECT a.start_ms,
-              -- an application that never ended (in progress, crashed) lasts until its last recorded event
-              COALESCE(a.end_ms, (SELECT ms FROM last_seen)) AS end_ms,
-              (SELECT COALESCE(sum(cores), 0) FROM executors WHERE cores IS NOT NULL) AS total_cores
-            FROM applications a""")
-        if not app:
-            raise SparkswordError(f"application {log.app_id} has no applications row: was it loaded?")
-        start, end = app[0]["start_ms"], app[0]["end_ms"]
+        from ..timeline import app_span
+
+        start, end, _ended, _completed, _name = app_span(log)
         duration = int(end - start) if start is not None and end is not None and end > start else 0
+        slots = log.rows("SELECT COALESCE(sum(cores), 0) AS cores FROM executors WHERE cores IS NOT NULL")
         conf = {r["key"]: r["value"] for r in log.rows("SELECT key, value FROM config WHERE section = 'spark'")}
         return cls(log=log, duration_ms=duration, start_ms=start, end_ms=end,
-                   total_cores=int(app[0]["total_cores"] or 0), spark_conf=conf)
+                   total_cores=int(slots[0]["cores"] or 0), spark_conf=conf)
 
     def rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result of SQL over this application's tables, as dicts."""
@@ -77,6 +71,40 @@ class AppContext:
             }
         return self._query_jobs.get(execution_id, [])
 
+    def setting_changes(self, wanted: dict[str, tuple[str, str]]) -> list[str]:
+        """'key=value' for each wanted setting (key -> (value, Spark's default)) the run does not already have.
+
+        A suggestion built from this never asks for a value the log already has.
+        """
+        return [f"{key}={value}" for key, (value, default) in wanted.items()
+                if (self.conf(key, default) or "").strip().lower() != value.lower()]
+
+    def aqe_coalescing_advice(self) -> str:
+        """How to let AQE coalesce small shuffle partitions, in terms of what this run already set."""
+        changes = self.setting_changes({"spark.sql.adaptive.enabled": ("true", "true"),
+                                        "spark.sql.adaptive.coalescePartitions.enabled": ("true", "true")})
+        if changes:
+            return "let AQE coalesce small partitions (" + ", ".join(changes) + ")"
+        return ("note that AQE coalescing was on and still kept these partitions: with "
+                "spark.sql.adaptive.coalescePartitions.parallelismFirst true (the default) it keeps at least the "
+                "default parallelism, and partitions from repartition(n) are never coalesced")
+
+    @property
+    def account(self) -> TimeAccount:
+        """Where the application's wall time went (see `timeline.time_account`), computed once."""
+        if self._account is None:
+            from ..timeline import time_account
+
+            self._account = time_account(self.log)
+        return self._account
+
+    def stage_jobs(self) -> dict[int, list[int]]:
+        """The job ids each stage ran in."""
+        jobs: dict[int, list[int]] = {}
+        for r in self.rows("SELECT stage_id, flatten(list(job_ids)) AS job_ids FROM stages GROUP BY stage_id"):
+            jobs[int(r["stage_id"])] = sorted({int(j) for j in r["job_ids"] or []})
+        return jobs
+
     @property
     def aqe_enabled(self) -> bool:
         """Whether adaptive query execution was on (default true since Spark 3.2)."""
@@ -97,6 +125,7 @@ class AppContext:
         stage_ids: list[int] | None = None,
         job_ids: list[int] | None = None,
         sql_ids: list[int] | None = None,
+        time_parts: list[str] | None = None,
     ) -> Insight:
         """Build an Insight, measuring its impact against this application's wall time."""
         impact = max(0, int(round(impact_ms or 0)))
@@ -106,7 +135,7 @@ class AppContext:
             stage_ids=sorted(set(stage_ids or [])), job_ids=sorted(set(job_ids or [])),
             sql_ids=sorted(set(sql_ids or [])), evidence=evidence, confidence=confidence,
             confidence_reason=confidence_reason, impact_ms=impact, impact_share=round(share, 4),
-            suggestion=suggestion, docs_url=docs_url,
+            suggestion=suggestion, docs_url=docs_url, time_parts=list(time_parts or []),
         )
 
 
@@ -190,4 +219,5 @@ def run_detectors(log: EventLog, types: list[str] | None = None) -> list[Insight
     finally:
         _drop_derived(log)
     kept = [i for i in ctx.findings if i.type in wanted]
-    return sorted(_drop_superseded(kept), key=_sort_key)
+    ordered = sorted(_drop_superseded(kept), key=_sort_key)
+    return link_to_time(ordered, ctx.account, ctx.stage_jobs())

@@ -17,11 +17,14 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def format_insights_text(insights: Sequence[Insight], *, width: int = 100) -> str:
-    """Severity, title, stages, impact, evidence and suggestion of each insight, most costly first."""
+def format_insights_text(insights: Sequence[Insight], *, width: int = 100, explained: str | None = None) -> str:
+    """Severity, title, stages, impact, evidence and suggestion of each insight, most costly first.
+
+    `explained` (a sentence from `accounting.explained_time`) opens the listing.
+    """
     if not insights:
         return "No findings: no detector's rule matched this application."
-    lines: list[str] = []
+    lines: list[str] = [explained, ""] if explained else []
     for n, i in enumerate(insights, 1):
         where = []
         if i.stage_ids:
@@ -33,6 +36,9 @@ def format_insights_text(insights: Sequence[Insight], *, width: int = 100) -> st
         lines.append(f"{n:>2}. [{_MARK[i.severity]}] {terminal_safe(i.title)}")
         lines.append(f"    type {i.type} | impact {human_ms(i.impact_ms)} ({i.impact_share * 100:.1f}% of the run) | "
                      f"confidence {i.confidence}" + (f" | {'; '.join(where)}" if where else ""))
+        if i.time_parts:
+            lines.append(f"    time: {terminal_safe(', '.join(i.time_parts[:4]))}"
+                         + (f" | same time as {', '.join(i.overlaps)} (counted once)" if i.overlaps else ""))
         lines.append(f"    {terminal_safe(i.description)}")
         evidence = ", ".join(f"{k}={_value(v)}" for k, v in i.evidence.items())
         lines.append(f"    evidence: {terminal_safe(evidence)}")

@@ -50,8 +50,7 @@ class TooManySmallTasks(Detector):
             if s["read_kind"] == "shuffle read":
                 same = " (its value, the number of tasks here)" if str(s["num_tasks"]) == shuffle_partitions else ""
                 fix = (f"This stage reads a shuffle: set spark.sql.shuffle.partitions{same} from {shuffle_partitions} "
-                       f"to about {target}, or let AQE coalesce small partitions (spark.sql.adaptive.enabled=true, "
-                       "spark.sql.adaptive.coalescePartitions.enabled=true).")
+                       f"to about {target}, or {ctx.aqe_coalescing_advice()}.")
                 docs = DOCS_COALESCE
             elif s["read_kind"] == "input":
                 fix = ("This stage scans input: raise spark.sql.files.maxPartitionBytes / spark.sql.files.openCostInBytes "

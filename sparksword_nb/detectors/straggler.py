@@ -54,6 +54,55 @@ def _likely_cause(t: dict, cold_start: bool) -> str:
     return "waiting off-CPU (I/O, locks or external calls): a slow node or a slow external system"
 
 
+# The speculative copies of one task (same stage attempt and index), with how each ended.
+COPIES = """
+SELECT task_id, executor_id, status, speculative, launch_ms, duration_ms,
+  COALESCE(end_reason_detail."Kill Reason", '') AS kill_reason
+FROM tasks WHERE stage_id = $stage AND stage_attempt_id = $attempt AND "index" = $index AND task_id <> $task
+ORDER BY launch_ms, task_id
+"""
+
+
+def _speculation_text(ctx: AppContext, s: dict, t: dict) -> str:
+    """What speculation did for this task, read from the run's settings and tasks; never asks for what is set."""
+    if not ctx.conf_true("spark.speculation", False):
+        return ("Let Spark re-run slow tasks elsewhere: spark.speculation=true; speculative copies use extra slots "
+                "and must not be used with output that is not idempotent.")
+    settings = ", ".join(f"{k.rsplit('.', 1)[-1]} {ctx.conf(k)}" for k in
+                         ("spark.speculation.multiplier", "spark.speculation.quantile",
+                          "spark.speculation.minTaskRuntime") if ctx.conf(k) is not None)
+    on = f"Speculation was on ({settings or 'multiplier and quantile at their defaults'})"
+    copies = ctx.rows(COPIES, {"stage": s["stage_id"], "attempt": s["stage_attempt_id"], "index": t["index"],
+                               "task": t["task_id"]})
+    spec = [c for c in copies if c["speculative"]]
+    if spec:
+        c = spec[0]
+        started = human_ms(int(c["launch_ms"]) - int(t["launch_ms"])) if c["launch_ms"] and t["launch_ms"] else "later"
+        ended = (f"was killed after {human_ms(c['duration_ms'])} because the original finished first"
+                 if c["status"] == "KILLED" else f"ended {c['status'].lower()} after {human_ms(c['duration_ms'])}")
+        return (f"{on} and it acted: a speculative copy (task id {c['task_id']}) started {started} after the original "
+                f"on executor {c['executor_id']} and {ended}. The copy was no faster, so the slowness came with the "
+                "task's work or its input's location rather than one bad node; look at what this partition does "
+                "differently.")
+    return (f"{on} but it did not re-run this task: a copy starts only once the quantile share of the stage's "
+            "tasks has finished and the task has run past multiplier x their median; in a stage with few tasks, "
+            "spark.speculation.task.duration.threshold lets a long task be copied earlier.")
+
+
+def _suggestion(ctx: AppContext, s: dict, t: dict) -> str:
+    parts = ["If slow tasks recur on one executor or host, look at that node (disk, noisy neighbours).",
+             _speculation_text(ctx, s, t),
+             "If the task's records are expensive (CPU-bound), spread the costly keys over more partitions."]
+    if t["warmup"]:
+        if ctx.conf_true("spark.dynamicAllocation.enabled", False):
+            parts.append("For start-up cost on fresh executors, keep executors alive between jobs (raise "
+                         "spark.dynamicAllocation.executorIdleTimeout, now "
+                         f"{ctx.conf('spark.dynamicAllocation.executorIdleTimeout', '60s')}).")
+        if (ctx.conf("spark.python.worker.reuse") or "").strip().lower() == "false":
+            parts.append("Python workers are started anew for every task: spark.python.worker.reuse=true reuses them.")
+    return " ".join(parts)
+
+
 @register
 class Straggler(Detector):
     """A task much slower than its peers although it did not get more data."""
@@ -105,14 +154,7 @@ class Straggler(Detector):
                 },
                 confidence=confidence, confidence_reason=why,
                 impact_ms=t["duration_ms"] - s["dur_med"],
-                suggestion=(
-                    "If slow tasks recur on one executor or host, look at that node (disk, noisy neighbours) and let "
-                    "Spark re-run slow tasks elsewhere: spark.speculation=true (spark.speculation.multiplier=1.5, "
-                    "spark.speculation.quantile=0.75 by default); speculative copies use extra slots and must not be "
-                    "used with output that is not idempotent. If the task's records are expensive (CPU-bound), spread "
-                    "the costly keys over more partitions. If it is start-up cost on fresh executors, keep executors "
-                    "alive between jobs (spark.dynamicAllocation.executorIdleTimeout) and Python workers reused "
-                    "(spark.python.worker.reuse=true, the default)."),
+                suggestion=_suggestion(ctx, s, t),
                 docs_url=DOCS_SCHEDULING,
                 stage_ids=[s["stage_id"]], job_ids=list(s["job_ids"] or []),
                 sql_ids=[s["sql_execution_id"]] if s["sql_execution_id"] is not None else [],

@@ -51,9 +51,12 @@ def format_estimate(est: Estimate) -> str:
                       f"min partition size {human_bytes(a.min_partition_size)}) -> {len(a.ranges)} tasks"]
     if est.skew_join:
         sj = est.skew_join
-        lines.append(f"AQE skew join: skewed partitions {sj.skewed_partitions or 'none'} "
-                     f"(thresholds {', '.join(human_bytes(t) for t in sj.thresholds)}), "
-                     f"{sj.tasks_from_splits} extra tasks from splits")
+        if sj.thresholds:
+            lines.append(f"AQE skew join: skewed partitions {sj.skewed_partitions or 'none'} "
+                         f"(thresholds {', '.join(human_bytes(t) for t in sj.thresholds)}), "
+                         f"{sj.tasks_from_splits} extra tasks from splits")
+        if sj.why_none:
+            lines.append(f"AQE skew join split nothing: {_terminal_safe(sj.why_none)}")
     if est.broadcast:
         b = est.broadcast
         verdict = f"broadcast the {b.broadcast_side} side" if b.broadcast_side else "no broadcast"

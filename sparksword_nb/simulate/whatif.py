@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from ..detectors._common import broadcastable_sides
 from ..errors import SparkswordError
+from ..text import human_bytes
 from . import spark_rules as rules
 from .measured import MeasuredStage, ShuffleSide, measure_stage
 from .replay import replay_application_jobs, stage_makespan, waves
@@ -167,6 +168,7 @@ class SkewJoinSplit(BaseModel):
     split_targets: list[int]
     skewed_partitions: list[int]
     tasks_from_splits: int
+    why_none: str | None = Field(None, description="why no partition was split, when none was")
 
 
 class BroadcastDecision(BaseModel):
@@ -550,11 +552,20 @@ def whatif(log: EventLog, stage_id: int, settings: dict[str, Any] | None = None)
         split = None
         if measured.join_type and len(measured.sides) == 2 and s["spark.sql.adaptive.skewJoin.enabled"]:
             skew_info, split = _skew_split(measured, s, shapes, seen_per_side, per_map)
+        elif any(s.given(k) for k in SETTINGS if ".skewJoin." in k):
+            why = ("spark.sql.adaptive.skewJoin.enabled is false" if not s["spark.sql.adaptive.skewJoin.enabled"]
+                   else "this stage is not the reduce stage of a sort-merge join, the only place AQE splits skew")
+            skew_info = SkewJoinSplit(thresholds=[], split_targets=[], skewed_partitions=[], tasks_from_splits=0,
+                                      why_none=why)
         if s["spark.sql.adaptive.coalescePartitions.enabled"] and not origin_fixed:
             tasks, aqe_info = _coalesce(measured, s, part_bytes, part_spread, seen_per_side, shapes, split)
             assumptions.append(aqe_info.rounding_note)
         elif split is not None:
             tasks = split
+
+    if not aqe_on and any(s.given(k) for k in SETTINGS if ".skewJoin." in k):
+        skew_info = SkewJoinSplit(thresholds=[], split_targets=[], skewed_partitions=[], tasks_from_splits=0,
+                                  why_none="spark.sql.adaptive.enabled is false: AQE makes no skew split")
 
     # 5. time, waves, spill
     cores = _cores(measured, s)
@@ -671,12 +682,15 @@ def _skew_split(
         targets.append(rules.skew_split_target(side_seen, limit, advisory))
     tasks: list[_Task] = []
     skewed: list[int] = []
+    unsplittable: list[tuple[int, int, int]] = []  # (side, partition, seen size) above the threshold, one piece
     for p in range(len(seen[0])):
         parts = []
         for k in range(2):
             pieces = [(float(shapes[k].bytes[p]), int(seen[k][p]), float(shapes[k].spread[p]))]
             if can[k] and seen[k][p] > thresholds[k]:
                 specs = rules.create_skew_partition_specs(p, [int(x) for x in per_map[k][:, p]], targets[k])
+                if not specs:
+                    unsplittable.append((k, p, int(seen[k][p])))
                 if specs:
                     shares = measured.sides[k].map_task_bytes / max(measured.sides[k].map_task_bytes.sum(), 1)
                     pieces = [
@@ -691,8 +705,32 @@ def _skew_split(
             for rb, rs, rsp in parts[1]:
                 tasks.append(_Task(lb + rb, ls + rs, p, p + 1, math.hypot(lsp, rsp)))
     info = SkewJoinSplit(thresholds=thresholds, split_targets=targets, skewed_partitions=skewed,
-                         tasks_from_splits=len(tasks) - len(seen[0]))
+                         tasks_from_splits=len(tasks) - len(seen[0]),
+                         why_none=None if skewed else _why_no_split(jt, can, seen, thresholds, targets, unsplittable,
+                                                                    per_map))
     return info, (tasks if skewed else None)
+
+
+def _why_no_split(join_type: str, can: tuple[bool, bool], seen: list[np.ndarray], thresholds: list[int],
+                  targets: list[int], unsplittable: list[tuple[int, int, int]], per_map: list[np.ndarray]) -> str:
+    """OptimizeSkewedJoin's reason for leaving every partition whole, in its own terms."""
+    sides = ("left", "right")
+    if not any(can):
+        return f"a {join_type or 'this'} join cannot split either side"
+    if unsplittable:
+        k, p, size = max(unsplittable, key=lambda u: u[2])
+        if per_map[k].shape[0] <= 1:
+            return (f"partition {p} of the {sides[k]} side ({human_bytes(size)}) is skewed, but it was written by a "
+                    "single map task and a split follows map-task boundaries")
+        return (f"partition {p} of the {sides[k]} side ({human_bytes(size)}) is above the skew threshold "
+                f"({human_bytes(thresholds[k])}) but not above the split target size ({human_bytes(targets[k])}: "
+                "the larger of spark.sql.adaptive.advisoryPartitionSizeInBytes and the mean non-skewed partition), so "
+                "it stays one piece; a split needs the advisory size below the partition's size")
+    largest = [int(max(seen[k])) if len(seen[k]) else 0 for k in range(2)]
+    return ("no partition is above the skew threshold, the larger of "
+            "spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes and skewedPartitionFactor x the median "
+            "partition: " + "; ".join(f"{sides[k]} side threshold {human_bytes(thresholds[k])}, largest "
+                                      f"{human_bytes(largest[k])}" for k in range(2) if can[k]))
 
 
 def _coalesce(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SparkswordError
+from ..text import ratio
 
 if TYPE_CHECKING:
     from ..store import EventLog
@@ -184,21 +185,22 @@ def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, A
           SELECT * FROM stages
           QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1
         ),
-        ok AS (
-          SELECT t.stage_id, t.duration_ms FROM tasks t JOIN latest l USING (stage_id, stage_attempt_id)
-          WHERE t.status = 'SUCCESS' AND t.has_metrics AND t.duration_ms IS NOT NULL
+        finished AS (  -- the History Server's duration ranking: every finished attempt, at successful-task indices
+          SELECT t.stage_id, t.duration_ms, t.status = 'SUCCESS' AS ok FROM tasks t
+          JOIN latest l USING (stage_id, stage_attempt_id)
+          WHERE t.status <> 'RUNNING' AND t.duration_ms IS NOT NULL
         ),
-        skew AS (
-          SELECT stage_id, max(duration_ms) AS max_ms,
-            {_spark_quantile_sql('list_sort(list(duration_ms))', 'count(*)', 0.5)} AS median_ms
-          FROM ok GROUP BY stage_id
+        skew AS (  -- the findings' ratio: the longest successful task over that median
+          SELECT stage_id, max(duration_ms) FILTER (WHERE ok) AS max_ms,
+            {_spark_quantile_sql('list_sort(list(duration_ms))', 'count(*) FILTER (WHERE ok)', 0.5)} AS median_ms
+          FROM finished GROUP BY stage_id HAVING count(*) FILTER (WHERE ok) > 0
         )
         SELECT l.stage_id, l.stage_attempt_id AS attempt, l.name, l.status,
           COALESCE(list_min(l.job_ids), -1) AS job_id, l.num_tasks, l.num_failed_tasks AS failed_tasks,
           l.completed_ms - l.submitted_ms AS duration_ms, l.input_bytes,
           l.shuffle_remote_bytes_read + l.shuffle_local_bytes_read AS shuffle_read_bytes,
           l.shuffle_write_bytes, l.disk_bytes_spilled AS spill_bytes,
-          CASE WHEN skew.median_ms > 0 THEN round(skew.max_ms / skew.median_ms, 2) END AS skew_ratio
+          skew.max_ms, skew.median_ms
         FROM latest l LEFT JOIN skew USING (stage_id)
         ORDER BY l.stage_id""")
     edges = log.rows("""
@@ -218,7 +220,7 @@ def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, A
         st["status"] = intern(st["status"])
         st["severity"] = intern(severity.get(sid, "none"))
         st["insights"] = counts.get(sid, 0)
-        st["skew_ratio"] = None if st["skew_ratio"] is None else float(st["skew_ratio"])
+        st["skew_ratio"] = ratio(st.pop("max_ms"), st.pop("median_ms"))
     for job in jobs:
         job["status"] = intern(job["status"])
         job["name"] = intern(job["name"])
@@ -330,7 +332,10 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
         "counts": [],
         "quantiles": {"probabilities": list(QUANTILES), "values": summary.get(chosen.key, [])},
         "summary": summary,
+        "outlier_counts": [],
         "outliers": {"fence": None, "count": 0, "tasks": []},
+        "max": None,
+        "median": None,
         "skew_ratio": None,
     }
     if n == 0:
@@ -343,20 +348,24 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
     lo, hi = log.rows(f"{values_cte} SELECT min(v) AS lo, max(v) AS hi FROM v", params)[0].values()
     bins = _bin_count(n) if hi > lo else 1
     width = (hi - lo) / bins if hi > lo else 1.0
+    _, q1, median, q3, _top = summary[chosen.key]
+    fence = q3 + 1.5 * (q3 - q1)
     counted = log.rows(f"""{values_cte}
-        SELECT least(floor((v - $lo) / $width)::BIGINT, $bins - 1) AS b, count(*) AS c FROM v GROUP BY b""",
-        {**params, "lo": lo, "width": width, "bins": bins})
+        SELECT least(floor((v - $lo) / $width)::BIGINT, $bins - 1) AS b, count(*) AS c,
+          count(*) FILTER (WHERE v > $fence) AS o FROM v GROUP BY b""",
+        {**params, "lo": lo, "width": width, "bins": bins, "fence": fence})
     counts = [0] * bins
+    outlier_counts = [0] * bins
     for row in counted:
         counts[int(row["b"])] += int(row["c"])
-    _, q1, median, q3, top = summary[chosen.key]
-    fence = q3 + 1.5 * (q3 - q1)
+        outlier_counts[int(row["b"])] += int(row["o"])
     outliers = log.rows(f"""{values_cte}
         SELECT task_id, "index", attempt, executor_id, v AS value, count(*) OVER () AS total FROM v
         WHERE v > $fence ORDER BY v DESC, task_id LIMIT {MAX_OUTLIERS}""", {**params, "fence": fence})
     payload.update({
         "edges": [_number(lo + i * width) for i in range(bins)] + [_number(hi if hi > lo else lo + 1)],
         "counts": counts,
+        "outlier_counts": outlier_counts,
         "outliers": {
             "fence": _number(fence),
             "count": int(outliers[0]["total"]) if outliers else 0,
@@ -366,7 +375,10 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
                 for o in outliers
             ],
         },
-        "skew_ratio": round(top / median, 2) if median > 0 else None,
+        # one definition with the findings: the longest successful task over the History Server's median
+        "max": _number(hi),
+        "median": _number(median),
+        "skew_ratio": ratio(hi, median),
     })
     return payload
 
@@ -408,6 +420,9 @@ def _insight_dict(insight: Any) -> dict[str, Any]:
         "severity": insight.severity,
         "suggestion": insight.suggestion,
         "docs_url": insight.docs_url,
+        "key": insight.key,
+        "time_parts": list(insight.time_parts),
+        "overlaps": list(insight.overlaps),
     }
 
 
@@ -510,6 +525,37 @@ def bytes_to_string(size: int) -> str:
 
 def _app_path(log: EventLog) -> str:
     return f"applications/{log.app_id}" + (f"/{log.attempt_id}" if log.attempt_id else "")
+
+
+# ---- where the time went -----------------------------------------------------------------------------
+
+# Parts shorter than this share of the run are under a pixel in the bar: they stay in the totals only.
+_MIN_BAR_SHARE = 1 / 2000
+
+
+def time_payload(log: EventLog, insights: list[Any] | None = None) -> dict[str, Any]:
+    """The Report's time bar: the run's parts (start, length, kind), totals by kind, and how much of the run
+    the findings explain (each moment once)."""
+    from ..detectors.accounting import explained_time
+    from ..timeline import KIND_LABELS
+
+    account = log.time_account()
+    duration = account.duration_ms
+    explained = explained_time(insights or [], account) if insights is not None else None
+    shown = [p for p in account.parts if duration > 0 and p.ms >= duration * _MIN_BAR_SHARE]
+    return {
+        "duration_ms": duration,
+        "start_ms": account.start_ms,
+        "ended": account.ended,
+        "interactive": account.interactive,
+        "parts": _columnar([{"part": p.part, "kind": p.kind, "offset_ms": p.start_ms - (account.start_ms or 0),
+                             "ms": p.ms, "what": p.what} for p in shown], ["part", "kind", "offset_ms", "ms", "what"]),
+        "kinds": [{"kind": kind, "label": KIND_LABELS[kind], "ms": ms, "parts": n} for kind, ms, n in account.by_kind()],
+        "cores": account.cores.model_dump(),
+        "explained_ms": explained.explained_ms if explained else None,
+        "explained": explained.sentence() if explained else None,
+        "headline": account.headline(),
+    }
 
 
 # ---- the report header ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import traitlets
 
 from ._base import SparkswordWidget, bundle, esc
 from .dag import DEFAULT_MAX_NODES, StageDag
-from .data import default_stage, insight_payload, report_header
+from .data import default_stage, insight_payload, report_header, time_payload
 from .insights import InsightsPanel
 from .skew import SkewHistogram
 
@@ -41,7 +41,8 @@ class Report(SparkswordWidget):
             traitlets.link((dag, "selected_stage"), (panel, "selected_stage")),
             traitlets.dlink((dag, "selected_stage"), (skew, "stage")),
         ]
-        super().__init__(header=report_header(log), dag=dag, skew=skew, insights=panel, **kwargs)
+        header = {**report_header(log), "time": time_payload(log, found)}
+        super().__init__(header=header, dag=dag, skew=skew, insights=panel, **kwargs)
 
     @property
     def selected_stage(self) -> int | None:
@@ -67,5 +68,7 @@ class Report(SparkswordWidget):
         facts = [("Spark", h.get("spark_version")), ("user", h.get("user")), ("started", h.get("start")),
                  ("duration ms", h.get("duration_ms")), ("status", h.get("status"))]
         fact_html = " · ".join(f"{esc(k)} <b>{esc(v)}</b>" for k, v in facts if v is not None)
-        return (f"<div><h3>{esc(h.get('name'))} · {esc(h.get('app_id'))}</h3><div>{fact_html}</div>"
+        time = h.get("time") or {}
+        time_html = "".join(f"<p>{esc(time[k])}</p>" for k in ("headline", "explained") if time.get(k))
+        return (f"<div><h3>{esc(h.get('name'))} · {esc(h.get('app_id'))}</h3><div>{fact_html}</div>{time_html}"
                 + self.dag._repr_html_() + self.skew._repr_html_() + self.insights._repr_html_() + "</div>")

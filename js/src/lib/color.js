@@ -3,6 +3,8 @@
 // Light yellow to dark red (ColorBrewer YlOrRd): dark means "look here".
 const RAMP = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026"];
 export const NO_VALUE = "#e6e6e6";
+// Every node has the same value (e.g. no spill anywhere): nothing to look at, so no "warm" colour.
+export const CONSTANT_VALUE = "#eef1f4";
 export const SEVERITY_COLORS = { none: "#dff0d8", low: "#fff3b0", medium: "#fdae61", high: "#d7301f" };
 export const SEVERITY_RANK = { none: 0, low: 1, medium: 2, high: 3 };
 
@@ -42,10 +44,11 @@ export function sequentialScale(values, { log = true } = {}) {
   if (!xs.length) lo = hi = 0;
   const scale = (v) => {
     if (v === null || v === undefined || !Number.isFinite(Number(v))) return NO_VALUE;
-    if (hi === lo) return rampColor(xs.length > 1 || hi > 0 ? 0.5 : 0);
+    if (hi === lo) return CONSTANT_VALUE;
     return rampColor((f(Number(v)) - lo) / (hi - lo));
   };
   scale.domain = xs.length ? [xs.reduce((a, b) => Math.min(a, b)), xs.reduce((a, b) => Math.max(a, b))] : [null, null];
+  scale.constant = xs.length > 0 && hi === lo;
   return scale;
 }
 

@@ -11,8 +11,10 @@ export function linearScale([d0, d1], [r0, r1]) {
 /**
  * Bars for bins `edges` (n + 1 numbers) and `counts` (n), inside a plot box. Heights share one
  * linear count axis from 0; a bin with any task gets at least 1 px so a lone outlier stays visible.
+ * `outlierCounts` (n, optional) says how many of each bin's tasks are outliers: each bar carries the
+ * height of that part (`outlierHeight`, at least 1 px when any), so outliers are marked per task.
  */
-export function histogramBars(edges, counts, { x0, x1, y0, y1 }) {
+export function histogramBars(edges, counts, { x0, x1, y0, y1 }, outlierCounts = []) {
   const n = counts.length;
   if (!n || edges.length !== n + 1) return { bars: [], x: linearScale([0, 1], [x0, x1]), maxCount: 0 };
   const lo = edges[0];
@@ -24,7 +26,12 @@ export function histogramBars(edges, counts, { x0, x1, y0, y1 }) {
     const left = x(edges[i]);
     const right = edges[n] === lo ? x1 : x(edges[i + 1]);
     const top = count > 0 ? Math.min(y(count), y1 - 1) : y1;
-    return { index: i, lo: edges[i], hi: edges[i + 1], count, x: left, width: Math.max(1, right - left - 1), y: top, height: y1 - top };
+    const outliers = Math.min(count, outlierCounts[i] ?? 0);
+    const outlierHeight = outliers > 0 ? Math.min(y1 - top, Math.max(1, y1 - y(outliers))) : 0;
+    return {
+      index: i, lo: edges[i], hi: edges[i + 1], count, outliers, x: left, width: Math.max(1, right - left - 1),
+      y: top, height: y1 - top, outlierHeight,
+    };
   });
   return { bars, x, y, maxCount };
 }

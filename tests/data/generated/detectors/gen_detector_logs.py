@@ -112,7 +112,16 @@ def aqe_skew_split():
     s.stop()
 
 
-SCENARIOS = {f.__name__: f for f in [straggler, large_partition, too_few_partitions, oversized_broadcast, gc_pressure,
+def cheap_skew():
+    """30% of the rows on one key, repartitioned by key into 64 partitions, with no work per row: one task
+    reads ~30x the median shuffle bytes but takes little longer than its peers (a data property, cheap today)."""
+    s = session("cheap_skew", spark__sql__adaptive__enabled="false")
+    df = s.range(0, 400_000, 1, 4).withColumn("k", F.when(F.col("id") % 10 < 3, F.lit(0)).otherwise(F.col("id") % 997))
+    df.repartition(64, "k").write.format("noop").mode("overwrite").save()
+    s.stop()
+
+
+SCENARIOS = {f.__name__: f for f in [cheap_skew, straggler, large_partition, too_few_partitions, oversized_broadcast, gc_pressure,
                                       driver_gap, recomputation, shuffle_heavy, aqe_skew_split]}
 
 if __name__ == "__main__":
