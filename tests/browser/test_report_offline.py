@@ -129,3 +129,50 @@ def test_untrusted_names_stay_text(browser, session, tmp_path, artifacts):
     page.screenshot(path=str(artifacts / "report-hostile-names.png"), full_page=True)
     assert fetched == [] and errors == [], (fetched, errors)
     page.close()
+
+
+def test_report_shows_where_the_time_went_and_never_paints_a_metric_that_is_zero(browser, report_file, session, artifacts):
+    """Issue 10: the time bar first; spill (0 everywhere) in neutral colours with a sentence; the histogram's
+    metric menu stays whole after choosing a metric that is 0 for every task; outliers marked per task."""
+    answers = root_conftest.spark43_answers(CASE)
+    page, fetched, errors = _open_blocked(browser, report_file.read_text(encoding="utf-8"),
+                                          {"width": 1300, "height": 900})
+    expect(page.locator("#sw-report")).to_have_attribute("data-rendered", "true", timeout=30_000)
+
+    # the time bar: the run's parts in order, the first one the time before the History Server's first job
+    account = session.logs[0].time_account()
+    segments = page.locator(".sw-timebar .sw-timeseg")
+    assert [s.get_attribute("data-part") for s in segments.all()] == [p.part for p in account.parts]
+    bar = page.locator(".sw-timebar").bounding_box()
+    widths = [s.bounding_box()["width"] for s in segments.all()]
+    assert abs(sum(widths) - bar["width"]) <= len(widths) + 1, "the parts fill the bar: they add up to the run"
+    legend = page.locator(".sw-timelegend").text_content()
+    assert "before the first job 4.8 s 63%" in legend, legend
+    assert "The findings explain" in page.locator(".sw-explained").text_content()
+    assert answers["application.json"]["attempts"][0]["duration"] == account.duration_ms
+
+    # colour by spill: every stage spilled 0 bytes (the History Server's stage list), so nothing is warm
+    assert all(s["diskBytesSpilled"] == 0 for s in answers["stages.json"])
+    page.locator('select[aria-label="colour stages by"]').select_option("spill")
+    fills = {r.get_attribute("fill") for r in page.locator("svg.sw-dag g.sw-stage rect").all()}
+    assert len(fills) == 1, fills
+    assert "no spill (disk) in this application" in page.locator(".sw-legend").text_content()
+
+    # a metric that is 0 for every task keeps the menu whole, and the reader can go back
+    metric = page.locator('select[aria-label="task metric"]')
+    options = metric.locator("option").count()
+    assert options == 8
+    metric.select_option("spill_disk")
+    expect(page.locator(".sw-skew-panel .sw-empty")).to_contain_text("0 for every task")
+    assert metric.locator("option").count() == options
+    metric.select_option("shuffle_read")
+    # stage 2 of the skewed join: one task read 30x the median; only that task is marked, not its bin-mates
+    page.locator('g.sw-stage[data-stage-id="2"]').dispatch_event("click")
+    expect(page.locator(".sw-skew-panel")).to_have_attribute("data-stage-id", "2")
+    bins = page.locator("svg.sw-hist g.sw-bin")
+    marked = [int(b.get_attribute("data-outliers")) for b in bins.all()]
+    assert sum(marked) == 1 and page.locator("svg.sw-hist rect.sw-outlier").count() == 1
+    assert "longest successful task" in page.locator(".sw-ratio").text_content()
+    page.screenshot(path=str(artifacts / "report-time-and-zero-metrics.png"), full_page=True)
+    assert fetched == [] and errors == [], (fetched, errors)
+    page.close()
