@@ -30,4 +30,7 @@ def test_readme_demo_command_runs_the_demo_on_a_bundled_log(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "skewed_join" in done.stdout and "Traceback" not in done.stderr
+    # the demo says where all of its 7.5 s went, and how much of it the findings explain
+    assert "Where the time went" in done.stdout and "before the first job" in done.stdout
+    assert "The findings explain" in done.stdout
     assert (tmp_path / "sparksword-demo-report.html").stat().st_size > 0

@@ -48,7 +48,9 @@ def format_estimate(est: Estimate) -> str:
         a = est.aqe
         lines += ["", f"AQE coalescing: target size {human_bytes(a.target_size)} "
                       f"(advisory {human_bytes(a.advisory_size)}, min partitions {a.min_num_partitions}, "
-                      f"min partition size {human_bytes(a.min_partition_size)}) -> {len(a.ranges)} tasks"]
+                      f"min partition size {human_bytes(a.min_partition_size)}) -> {len(a.ranges)} tasks"
+                      + (f" (between {a.count_range[0]} and {a.count_range[1]}: see the rounding assumption)"
+                         if a.count_range[0] != a.count_range[1] else "")]
     if est.skew_join:
         sj = est.skew_join
         if sj.thresholds:

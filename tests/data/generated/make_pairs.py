@@ -92,6 +92,24 @@ SCENARIOS = {
     # broadcast: sort-merge join with broadcast off, then the default threshold
     "e_static": (broadcast_job, dict(NO_AQE, spark__sql__autoBroadcastJoinThreshold="-1", spark__sql__shuffle__partitions="32")),
     "e_bcast": (broadcast_job, dict(NO_AQE, spark__sql__autoBroadcastJoinThreshold="10m", spark__sql__shuffle__partitions="32")),
+    # rounding pairs (issue 10): static seeds and AQE coalescing runs across partition counts, map-task counts
+    # and advisory sizes (minimum partition size 1k), so the coalesced count can be checked exactly
+    "g_static": (lambda s: group_job(s, 1_000_000, 50_000, 8), dict(NO_AQE, spark__sql__shuffle__partitions="300")),
+    "g_aqe_2m": (lambda s: group_job(s, 1_000_000, 50_000, 8),
+                 aqe("2m", parallelism_first="false", spark__sql__shuffle__partitions="300")),
+    "g_aqe_1m": (lambda s: group_job(s, 1_000_000, 50_000, 8),
+                 aqe("1m", parallelism_first="false", spark__sql__shuffle__partitions="300")),
+    "g_aqe_512k": (lambda s: group_job(s, 1_000_000, 50_000, 8),
+                   aqe("512k", parallelism_first="false", spark__sql__shuffle__partitions="300")),
+    "g_aqe_256k": (lambda s: group_job(s, 1_000_000, 50_000, 8),
+                   aqe("256k", parallelism_first="false", spark__sql__shuffle__partitions="300")),
+    "k_static": (lambda s: group_job(s, 1_000_000, 100_000, 2), dict(NO_AQE, spark__sql__shuffle__partitions="200")),
+    "k_aqe_1m": (lambda s: group_job(s, 1_000_000, 100_000, 2), aqe("1m", parallelism_first="false")),
+    "k_aqe_300k": (lambda s: group_job(s, 1_000_000, 100_000, 2), aqe("300k", parallelism_first="false")),
+    "m_static": (lambda s: group_job(s, 1_000_000, 20_000, 4), dict(NO_AQE, spark__sql__shuffle__partitions="300")),
+    "m_aqe_2m_pf": (lambda s: group_job(s, 1_000_000, 20_000, 4), aqe("2m", spark__sql__shuffle__partitions="300")),
+    "m_aqe_600k": (lambda s: group_job(s, 1_000_000, 20_000, 4),
+                   aqe("600k", parallelism_first="false", spark__sql__shuffle__partitions="300")),
     # executor count: one core, then two
     "f_cores1": (lambda s: group_job(s, 2_000_000, 20_000, 8), dict(NO_AQE, master="local[1]", spark__sql__shuffle__partitions="48")),
     "f_cores2": (lambda s: group_job(s, 2_000_000, 20_000, 8), dict(NO_AQE, master="local[2]", spark__sql__shuffle__partitions="48")),
