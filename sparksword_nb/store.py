@@ -19,7 +19,7 @@ from . import __version__
 from .errors import SparkswordError
 from .text import terminal_safe
 from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, stage_app_log
-from .ingest.sources import AppLog, discover
+from .ingest.sources import AppLog, application_identity, discover
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -117,7 +117,8 @@ class Session:
     def load(self, path: str | Path, *, app: str | None = None, cache: bool = True) -> EventLog:
         """Load one application from `path` (a file, rolling dir, history dir or glob).
 
-        Where `path` holds several applications, `app` names which (its log name or app id).
+        Where `path` holds several applications, `app` names which: its log name, its application id (the
+        latest attempt) or `<application id>/<attempt id>`.
         """
         logs = discover(path)
         if len(logs) > 1 or app is not None:
@@ -233,6 +234,7 @@ class Session:
 
 
 def _pick(logs: list[AppLog], app: str | None, path: str | Path) -> AppLog:
+    """The log `app` names: a log name, an application id (its latest attempt) or `<application id>/<attempt>`."""
     names = sorted(log.log_name for log in logs)
     if app is None:
         raise SparkswordError(
@@ -249,7 +251,21 @@ def _pick(logs: list[AppLog], app: str | None, path: str | Path) -> AppLog:
             f"application {app} has several attempts; choose one: {', '.join(a.log_name for a in attempts)}",
             path=path,
         )
+    # file names need not hold the application id (e.g. attempt_1_eventlog): read it from each log
+    wanted_id, _, wanted_attempt = app.partition("/")
+    found = [(identity, log) for log in logs
+             for identity in [application_identity(log)] if identity[0] == wanted_id]
+    if wanted_attempt:
+        found = [(identity, log) for identity, log in found if (identity[1] or "") == wanted_attempt]
+    if found:
+        # an application id alone means its latest attempt, as the History Server lists it first
+        return max(found, key=lambda f: _attempt_order(f[0][1]))[1]
     raise SparkswordError(f"no application {app!r} here; found: {', '.join(names)}", path=path)
+
+
+def _attempt_order(attempt: str | None) -> tuple[int, str]:
+    text = attempt or ""
+    return (int(text), text) if text.isdigit() else (-1, text)
 
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -226,7 +226,11 @@ def app_span(log: EventLog) -> tuple[int | None, int | None, bool, bool, str | N
     return start, end, bool(r["ended"]), bool(r["completed"]), r["name"]
 
 
-def _cut_parts(start: int, end: int, jobs: list[dict], interactive: bool) -> list[dict]:
+_UNENDED_TAIL = ("after the last job, until the last recorded event: the application never logged its end (still "
+                 "running, or its driver died), so what followed is unknown")
+
+
+def _cut_parts(start: int, end: int, jobs: list[dict], interactive: bool, ended: bool = True) -> list[dict]:
     """The run cut into before / job spans / gaps / after, clipped to [start, end]."""
     before_what = _INTERACTIVE_START if interactive else _KIND_WHAT["before_first_job"]
     spans: list[dict] = []
@@ -256,7 +260,7 @@ def _cut_parts(start: int, end: int, jobs: list[dict], interactive: bool) -> lis
         parts.append({"kind": "jobs", "part": _span_name(span["jobs"]), "s": span["s"], "e": span["e"],
                       "jobs": sorted(span["jobs"]), "what": what or "jobs"})
     parts.append({"kind": "after_last_job", "part": KIND_LABELS["after_last_job"], "s": spans[-1]["e"], "e": end,
-                  "jobs": [], "what": _KIND_WHAT["after_last_job"]})
+                  "jobs": [], "what": _KIND_WHAT["after_last_job"] if ended else _UNENDED_TAIL})
     # a zero-length part before, between or after says nothing
     return [p for p in parts if p["e"] > p["s"] or p["kind"] == "jobs"]
 
@@ -285,7 +289,7 @@ def time_account(log: EventLog) -> TimeAccount:
     job_rows = log.rows("""
         SELECT job_id, name, status, submitted_ms AS s, COALESCE(completed_ms, $end_ms) AS e FROM jobs
         WHERE submitted_ms IS NOT NULL ORDER BY job_id""", {"end_ms": end})
-    raw_parts = _cut_parts(start, end, job_rows, interactive)
+    raw_parts = _cut_parts(start, end, job_rows, interactive, ended)
     values = ", ".join(f"({i}, {p['s']}, {p['e']})" for i, p in enumerate(raw_parts))
     core_rows = log.rows(_CORE_TIME_PER_PART.format(values=values), {"end_ms": end})
     cores_by_part = {int(r["i"]): r for r in core_rows}

@@ -68,12 +68,12 @@ def _executor_metrics_struct(col: str) -> str:
     return "struct_pack(" + ", ".join(f'"{n}" := {col}."{n}"' for n in EXECUTOR_METRIC_NAMES) + ")"
 
 
-# `{dedupe}` is filled in by the loader: a QUALIFY clause only when a task id really repeats (a log
-# with duplicated events), because ranking 200k wide rows costs seconds and real logs never need it.
+# `{dedupe}` and `{resubmitted}` are filled in by the loader (see TASK_DEDUPE): only when a task id really
+# repeats, because ranking 200k wide rows costs seconds and most logs never need it.
 _TASKS = f"""
 WITH ends AS (
   SELECT rowid AS ord, "Stage ID", "Stage Attempt ID", "Task Type", "Task End Reason", "Task Info",
-         "Task Metrics", "Task Executor Metrics"
+         "Task Metrics", "Task Executor Metrics", {{resubmitted}} AS resubmitted_ord
   FROM _raw WHERE Event = 'SparkListenerTaskEnd'
   {{dedupe}}
 ),
@@ -104,7 +104,7 @@ SELECT
   {_task_metric_select()},
   CASE WHEN e."Task Executor Metrics" IS NULL THEN NULL
        ELSE {_executor_metrics_struct('e."Task Executor Metrics"')} END AS executor_metrics,
-  e.ord AS event_ord, st.ord AS start_ord
+  e.ord AS event_ord, st.ord AS start_ord, e.resubmitted_ord
 FROM ends e
 LEFT JOIN (SELECT ord, "Task Info"."Task ID" AS task_id FROM starts) st ON st.task_id = e."Task Info"."Task ID"
 UNION ALL BY NAME
@@ -123,7 +123,15 @@ SELECT
 FROM starts s ANTI JOIN ends e ON e."Task Info"."Task ID" = s."Task Info"."Task ID"
 """
 
-TASK_DEDUPE = 'QUALIFY row_number() OVER (PARTITION BY "Task Info"."Task ID" ORDER BY rowid DESC) = 1'
+# A task id that ends twice: a duplicated event, or (the real case) a task that succeeded on an executor lost
+# afterwards, which Spark ends again as `Resubmitted` with no metrics. The History Server keeps showing the task
+# as it succeeded (the listener forgot it at its first end) while its stage and executor count a failure. So the
+# last end that is no `Resubmitted` is kept, and `resubmitted_ord` says where the Resubmitted end came.
+_REASON = '"Task End Reason"."Reason"'
+TASK_DEDUPE = ('QUALIFY row_number() OVER (PARTITION BY "Task Info"."Task ID" '
+               f"ORDER BY COALESCE({_REASON} = 'Resubmitted', false), rowid DESC) = 1")
+TASK_RESUBMITTED_ORD = (f"max(CASE WHEN {_REASON} = 'Resubmitted' THEN rowid END) "
+                        'OVER (PARTITION BY "Task Info"."Task ID")')
 
 # Stage infos from every place Spark writes them; the most complete one wins per (stage, attempt).
 _STAGE_INFOS = """

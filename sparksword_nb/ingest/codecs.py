@@ -17,6 +17,8 @@ the codec and the byte offset.
 """
 from __future__ import annotations
 
+import io
+
 import os
 import struct
 import zlib
@@ -146,6 +148,32 @@ def decode_to(path: Path, codec: str | None, out: BinaryIO, *, tolerate_torn_tai
 
 
 # --------------------------------------------------------------------------------------------- helpers
+
+
+class _HeadFull(Exception):
+    """Raised by the head buffer to stop decoding once it holds enough."""
+
+
+class _HeadBuffer(io.BytesIO):
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def write(self, data) -> int:  # type: ignore[override]
+        written = super().write(data)
+        if self.tell() >= self.limit:
+            raise _HeadFull
+        return written
+
+
+def decoded_head(path: Path, codec: str | None, limit: int = 4 << 20) -> bytes:
+    """The first `limit` decompressed bytes of an event-log file (fewer when it is shorter)."""
+    head = _HeadBuffer(limit)
+    try:
+        decode_to(path, codec, head, tolerate_torn_tail=True)
+    except _HeadFull:
+        pass
+    return head.getvalue()[:limit]
 
 
 class _OutputError(OSError):

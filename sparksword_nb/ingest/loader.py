@@ -25,8 +25,13 @@ import duckdb
 import pandas as pd
 
 from ..errors import SparkswordError
-from .canonical import CANONICAL_SQL, METRIC_NAMES, TASK_DEDUPE
-from .codecs import decode_to, json_lines_problem, read_head
+from .canonical import (
+    CANONICAL_SQL,
+    METRIC_NAMES,
+    TASK_DEDUPE,
+    TASK_RESUBMITTED_ORD,
+)
+from .codecs import codec_for, decode_to, json_lines_problem, read_head
 from .schema import read_json_columns_sql
 from .sources import AppLog
 
@@ -180,12 +185,14 @@ def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
     Input that cannot be an event log is refused from its first bytes (SparkswordError naming the file),
     before DuckDB scans it to the end.
     """
-    skipped: list[str] = []
+    skipped: list[str] = list(app_log.notes)
     files: list[Path] = list(app_log.files)
     tmp: tempfile.TemporaryDirectory | None = None
     decoded: Path | None = None
+    # every file has its own codec by its name: one for a rolling log, mixed in a Databricks rotated folder
+    codecs = [codec_for(part) for part in app_log.files]
     try:
-        if app_log.codec is None:
+        if all(codec is None for codec in codecs):
             for part in app_log.files:
                 problem = json_lines_problem(read_head(part))
                 if problem:
@@ -197,7 +204,7 @@ def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
                 out = _FirstBytesCheck(raw_out, _shown_path(app_log))
                 for i, part in enumerate(app_log.files):
                     last = i == len(app_log.files) - 1
-                    result = decode_to(part, app_log.codec, out, tolerate_torn_tail=last and app_log.in_progress)
+                    result = decode_to(part, codecs[i], out, tolerate_torn_tail=last and app_log.in_progress)
                     if result.torn_tail:
                         skipped.append(f"{part.name}: {result.torn_tail}")
                     if not last and result.bytes_out:
@@ -282,17 +289,22 @@ def _explain_parse_error(
         return SparkswordError("not a Spark event log: a JSON array, not one event object per line", path=shown)
     if "UTF-8" in text or "utf-8" in text or "unicode" in text.lower():
         if rows:
-            where = "" if app_log.codec is None else " of the decompressed log"
+            where = "" if _plain(app_log) else " of the decompressed log"
             shown = next((p for p in app_log.files if p.name == Path(rows[0][0]).name), shown)
             return SparkswordError(f"line {int(rows[0][1])}{where} is not valid UTF-8 text ({problem})", path=shown)
         return SparkswordError("not UTF-8 text (is it an event log, or compressed with another codec?)", path=shown)
     if not rows:
         return SparkswordError(f"cannot parse as an event log: {problem}", path=shown)
     fname, line = Path(rows[0][0]), int(rows[0][1])
-    if app_log.codec is None:
+    if _plain(app_log):
         shown = next((p for p in app_log.files if p.name == fname.name), shown)
         return SparkswordError(f"line {line} is not valid JSON ({problem})", path=shown)
     return SparkswordError(f"line {line} of the decompressed log is not valid JSON ({problem})", path=shown)
+
+
+def _plain(app_log: AppLog) -> bool:
+    """Whether every file of the log is uncompressed (DuckDB reads them in place, with their own line numbers)."""
+    return all(codec_for(part) is None for part in app_log.files)
 
 
 def _literal_file(path: Path) -> str:
@@ -414,7 +426,9 @@ def _stage_applications(con: duckdb.DuckDBPyConnection, app_log: AppLog, params:
           WHERE Event IN ('SparkListenerApplicationStart', 'SparkListenerApplicationEnd', 'SparkListenerLogStart')
         )
         SELECT $app_id AS app_id, $attempt_id AS attempt_id, name, "user", spark_version, start_ms, end_ms,
-          end_ms - start_ms AS duration_ms, has_application_end, NOT $in_progress AS completed, exit_code,
+          end_ms - start_ms AS duration_ms, has_application_end,
+          -- as the History Server: an application is completed when its log has ApplicationEnd
+          has_application_end AS completed, exit_code,
           driver_logs, driver_attributes,
           $log_name AS log_name, $source_paths::VARCHAR[] AS source_paths, $codec AS codec,
           $rolling AS rolling, $skipped::VARCHAR[] AS skipped,
@@ -423,7 +437,6 @@ def _stage_applications(con: duckdb.DuckDBPyConnection, app_log: AppLog, params:
         """,
         {
             **params,
-            "in_progress": app_log.in_progress,
             "log_name": app_log.log_name,
             "source_paths": [str(p) for p in app_log.files],
             "codec": app_log.codec or "none",
@@ -513,7 +526,8 @@ def spark_plan_graph(plan: dict) -> list[_GraphNode]:
 
     def add_edge(from_node: _GraphNode, to_node: _GraphNode | None) -> None:
         nonlocal edge_count
-        if to_node is None:
+        # a subquery reused by the same node (each ReusedSubquery reference) is one edge, as Spark lists it
+        if to_node is None or any(e["to_node_id"] == to_node.node_id for e in from_node.out_edges):
             return
         from_node.out_edges.append({"to_node_id": to_node.node_id, "edge_order": edge_count})
         edge_count += 1
@@ -637,9 +651,14 @@ def stage_app_log(con: duckdb.DuckDBPyConnection, app_log: AppLog, *, workdir: P
         "SELECT count(*) - count(DISTINCT \"Task Info\".\"Task ID\") FROM _raw "
         "WHERE Event IN ('SparkListenerTaskEnd', 'SparkListenerTaskStart') GROUP BY Event ORDER BY 1 DESC LIMIT 1"
     ).fetchall()
-    dedupe = TASK_DEDUPE if repeated_tasks and repeated_tasks[0][0] > 0 else ""
+    repeated = bool(repeated_tasks and repeated_tasks[0][0] > 0)
+    fills = {
+        "{dedupe}": TASK_DEDUPE if repeated else "",
+        "{resubmitted}": TASK_RESUBMITTED_ORD if repeated else "NULL::BIGINT",
+    }
     for name, select in CANONICAL_SQL.items():
-        select = select.replace("{dedupe}", dedupe)
+        for placeholder, text in fills.items():
+            select = select.replace(placeholder, text)
         used = {k: v for k, v in params.items() if f"${k}" in select}
         con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_{name} AS {select}", used)
     _stage_stages(con)

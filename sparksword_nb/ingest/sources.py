@@ -5,6 +5,8 @@ A path can be:
 * a single event-log file (``<appId>[_<attempt>][.<codec>][.inprogress]``), whatever its name;
 * a rolling event-log directory (``eventlog_v2_<appId>[_<attempt>]/`` holding ``events_<n>_...`` files and an
   ``appstatus_...`` marker), possibly compacted (``events_<n>_....compact``);
+* a Databricks cluster-log folder: ``eventlog`` (the part being written) beside rotated parts
+  ``eventlog-YYYY-MM-DD--HH-MM[.gz]``, one application read oldest part first, ``eventlog`` last;
 * a history directory (like ``spark.eventLog.dir``) whose entries are single files and rolling directories;
 * a glob pattern matching any of those.
 
@@ -22,7 +24,7 @@ from pathlib import Path
 from ..errors import SparkswordError
 from .codecs import CODECS, codec_for, content_problem
 
-__all__ = ["AppLog", "discover"]
+__all__ = ["AppLog", "application_identity", "discover"]
 
 ROLLING_DIR_PREFIX = "eventlog_v2_"
 EVENTS_PREFIX = "events_"
@@ -31,6 +33,8 @@ COMPACT_SUFFIX = ".compact"
 IN_PROGRESS_SUFFIX = ".inprogress"
 
 _EVENTS_FILE = re.compile(r"events_(\d+)_(.+)\Z", re.DOTALL)
+DATABRICKS_CURRENT = "eventlog"
+_DATABRICKS_PART = re.compile(r"eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})(?:\.[A-Za-z0-9]+)?\Z")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _HISTORY_PROBE_BYTES = 4096  # enough to tell a log from other files; a history dir may hold thousands
 
@@ -50,6 +54,8 @@ class AppLog:
     """Single file: its name ends in ``.inprogress``; rolling dir: its appstatus file's name does (or it has none)."""
     rolling: bool
     """True for a rolling event-log directory."""
+    notes: tuple[str, ...] = ()
+    """What the load should tell the user about the files chosen (e.g. a rotated part read alone)."""
 
     def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
         """``(path, size, mtime_ns)`` of each file, for a cache key: it changes when a file is rewritten or grows."""
@@ -61,6 +67,28 @@ class AppLog:
                 raise SparkswordError(f"cannot read the file ({e.strerror or e})", path=p) from None
             result.append((str(p), st.st_size, st.st_mtime_ns))
         return tuple(result)
+
+
+def application_identity(app_log: AppLog) -> tuple[str | None, str | None]:
+    """(App ID, App Attempt ID) from the log's ApplicationStart event, read from its first megabytes only."""
+    import json
+
+    from .codecs import decoded_head
+
+    first = app_log.files[0]
+    try:
+        head = decoded_head(first, codec_for(first))
+    except SparkswordError:
+        return None, None
+    for line in head.splitlines():
+        if b"SparkListenerApplicationStart" not in line:
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return None, None
+        return event.get("App ID"), event.get("App Attempt ID")
+    return None, None
 
 
 def discover(path: str | Path) -> list[AppLog]:
@@ -136,10 +164,45 @@ def _discover_path(p: Path) -> list[AppLog]:
     if stat.S_ISDIR(st.st_mode):
         if _is_rolling_dir(p):
             return [_rolling_log(p)]
+        if _is_databricks_dir(p):
+            return [_databricks_log(p)]
         return _history_dir(p)
     if not os.access(p, os.R_OK):
         raise SparkswordError("cannot read the file (permission denied)", path=p)
-    return [_single_log(p)]
+    single = _single_log(p)
+    if _is_databricks_dir(p.parent) and (p.name == DATABRICKS_CURRENT or _DATABRICKS_PART.match(p.name)):
+        others = [f.name for f in _databricks_parts(p.parent) if f != p]
+        note = (f"{p.name} is one part of a Databricks rotated event log: {len(others)} other part(s) "
+                f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}) hold this application's other events "
+                f"and were not read; load the folder {p.parent} for the whole application")
+        single = AppLog(log_name=single.log_name, files=single.files, codec=single.codec,
+                        in_progress=single.in_progress, rolling=False, notes=(note,))
+    return [single]
+
+
+def _is_databricks_dir(p: Path) -> bool:
+    """A Databricks cluster-log folder: an ``eventlog`` file and at least one rotated ``eventlog-<date>`` part."""
+    try:
+        names = {e.name for e in os.scandir(p) if not _ignored(e.name)}
+    except OSError:
+        return False
+    return DATABRICKS_CURRENT in names and any(_DATABRICKS_PART.match(n) for n in names)
+
+
+def _databricks_parts(p: Path) -> list[Path]:
+    """The rotated parts oldest first (their names carry the rotation time), then ``eventlog``."""
+    rotated = sorted((f for f in _list_dir(p) if _DATABRICKS_PART.match(f.name)),
+                     key=lambda f: (_DATABRICKS_PART.match(f.name).group(1), f.name))  # type: ignore[union-attr]
+    return [_absolute(f) for f in rotated] + [_absolute(p / DATABRICKS_CURRENT)]
+
+
+def _databricks_log(p: Path) -> AppLog:
+    files = _databricks_parts(p)
+    for f in files:
+        if not os.access(f, os.R_OK):
+            raise SparkswordError("cannot read the file (permission denied)", path=f)
+    # each part has its own codec (rotated parts are gzipped, the current one is plain); the first names it
+    return AppLog(log_name=p.name, files=tuple(files), codec=codec_for(files[0]), in_progress=False, rolling=False)
 
 
 def _single_log(p: Path) -> AppLog:
@@ -178,6 +241,8 @@ def _history_dir(p: Path) -> list[AppLog]:
         if stat.S_ISDIR(st.st_mode):
             if _is_rolling_dir(entry):
                 apps.append(_rolling_log(entry))
+            elif _is_databricks_dir(entry):
+                apps.append(_databricks_log(entry))
         elif stat.S_ISREG(st.st_mode):
             if not os.access(entry, os.R_OK):
                 raise SparkswordError("cannot read the file (permission denied)", path=entry)

@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from ..store import EventLog
     from . import Query
 
-# The default of spark.redaction.regex; the History Server applies its own configuration, not the app's.
-_REDACTION_PATTERN = re.compile(r"secret|password|token|access[.]?key", re.IGNORECASE)
+# Spark 4.3's default spark.redaction.regex. The History Server applies its own configuration (getAppUI
+# clones the server's SparkConf), not the application's: an application's own regex acted when its
+# driver wrote the log, so those values arrive already redacted.
+_REDACTION_PATTERN = re.compile(r"secret|password|token|access[.]?key|credential", re.IGNORECASE)
 _REDACTED = "*********(redacted)"
 
 # config.section -> the field of ApplicationEnvironmentInfo, and whether Utils.redact applies to it

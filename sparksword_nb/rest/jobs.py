@@ -251,15 +251,19 @@ def _load_events(log: EventLog) -> list[tuple]:
           end_reason_detail."Kill Reason", end_reason_detail."Job ID", end_reason_detail."Partition ID",
           end_reason_detail."Attempt Number", COALESCE(duration_ms, 0), COALESCE(jvm_gc_time_ms, 0),
           COALESCE(input_bytes, 0), COALESCE(shuffle_local_bytes_read, 0) + COALESCE(shuffle_remote_bytes_read, 0),
-          COALESCE(shuffle_write_bytes, 0)
+          COALESCE(shuffle_write_bytes, 0), resubmitted_ord
         FROM tasks
         """
     ).fetchall():
-        start_ord, end_ord, status = row[0], row[1], row[2]
+        start_ord, end_ord, status, resubmitted_ord = row[0], row[1], row[2], row[-1]
         if start_ord is not None:
             events.append((start_ord, _TASK_START, row[3], row[4], row[6]))
         if status != "RUNNING":
-            events.append((end_ord, _TASK_END, *row[3:]))
+            events.append((end_ord, _TASK_END, *row[3:-1]))
+        if resubmitted_ord is not None:
+            # its executor was lost after it succeeded: Spark ended it again, a failure that adds neither
+            # metrics nor duration to its executor (the History Server's totalDuration excludes it)
+            events.append((resubmitted_ord, _TASK_END, *row[3:7], "Resubmitted", *row[8:12], 0, *row[13:-1]))
     for row in log.sql(
         "SELECT executor_id, added_ord, bm_added_ord, removed_ord, added_ms, bm_added_ms, host, bm_host, port, "
         "cores, resource_profile_id, log_urls, attributes, resources, max_memory, max_onheap_memory, "

@@ -544,7 +544,8 @@ def string_value(metric_type: str, values: list[int], max_task: tuple[int, int, 
     """A SQL metric's text from all its task (and driver) values, as MetricUtils.stringValue writes it.
 
     `max_task` is (stage id, stage attempt, task id) of the highest task value, None to say "(driver)".
-    None when Spark shows no value (a metric type it does not know).
+    A type Spark does not know (Databricks writes `count`, `minimum`, `maximum`, ...) is shown as Spark 4.3
+    shows it: each number as `[unknown] 1,234`, with the total, min, median and max of sizes and timings.
     """
     task_info = "(driver)" if max_task is None else "(stage {}.{}: task {})".format(*max_task)
     if metric_type == SUM_METRIC:
@@ -562,14 +563,16 @@ def string_value(metric_type: str, values: list[int], max_task: tuple[int, int, 
         TIMING_METRIC: ms_duration_to_string,
         NS_TIMING_METRIC: lambda ns: ms_duration_to_string(_nanos_to_millis(ns)),
     }
-    to_text = formats.get(metric_type)
-    if to_text is None:
-        return None
+    to_text = formats.get(metric_type, _unknown_text)
     valid = sorted(v for v in values if v >= 0)
     if len(valid) <= 1:
         return to_text(valid[0] if valid else 0)
     total, low, median, high = (to_text(v) for v in (sum(valid), valid[0], valid[len(valid) // 2], valid[-1]))
     return f"total {_METRICS_NAME_SUFFIX}\n{total} ({low}, {median}, {high} {task_info})"
+
+
+def _unknown_text(value: int) -> str:
+    return f"[unknown] {value:,}"
 
 
 def _nanos_to_millis(ns: int) -> int:

@@ -181,6 +181,16 @@ class _Task:
         return bool(self.row["has_metrics"])
 
     @property
+    def shows_metrics(self) -> bool:
+        """Whether the History Server shows metrics for the task (and ranks its scheduler delay).
+
+        A failed task whose end carries no metrics (ExecutorLostFailure, FetchFailed) is shown with metrics of
+        0, so its scheduler delay is its duration, while its summed-metric indices stay empty: observed on two
+        real logs (our executor_lost, and an external YARN log with lost executors and fetch failures).
+        """
+        return self.has_metrics or self.status == "FAILED"
+
+    @property
     def result_fetch_start(self) -> int:
         # Spark keeps the getting-result time only while it is set (TaskInfo.gettingResult)
         value = self.row["getting_result_ms"] or 0
@@ -226,12 +236,15 @@ def _now_ms() -> int:
 
 
 def _last_update_ms(log: EventLog) -> int:
-    """When the log was last written: Spark measures still-running tasks up to this moment.
+    """The attempt's lastUpdated: Spark measures still-running tasks up to this moment.
 
-    The History Server gives its listener the modification time of the log's last event file
-    (SPARK-21922), so a task that never ended has run until then.
+    The History Server gives its listener the attempt's lastUpdated (SPARK-21922): the modification time of
+    the log's last event file when the log has ApplicationEnd, and the moment it listed the log (now, for a
+    query asked now) when it has none.
     """
-    rows = log.sql("SELECT source_paths FROM applications").fetchall()
+    rows = log.sql("SELECT source_paths, has_application_end FROM applications").fetchall()
+    if rows and not rows[0][1]:
+        return _now_ms()
     paths = rows[0][0] if rows and rows[0][0] else []
     try:
         return int(os.stat(paths[-1]).st_mtime * 1000)
@@ -350,11 +363,11 @@ def _task_json(task: _Task) -> dict[str, Any]:
     error = _error_message(row["end_reason_detail"])
     if error is not None:
         out["errorMessage"] = error
-    if task.has_metrics:
+    if task.shows_metrics:
         out["taskMetrics"] = _task_metrics_json(task)
     out["executorLogs"] = json.loads(row["executor_logs"]) if row.get("executor_logs") else {}
     # The API's scheduler delay needs a known duration and metrics; a running task shows 0
-    if task.has_metrics and task.duration > 0:
+    if task.shows_metrics and task.duration > 0:
         out["schedulerDelay"] = task.scheduler_delay()
     else:
         out["schedulerDelay"] = 0
@@ -478,7 +491,7 @@ def _task_summary(tasks: list[_Task], quantiles: list[float]) -> dict[str, Any] 
         "jvmGcTime": dist("jvm_gc_time_ms"),
         "resultSerializationTime": dist("result_serialization_time_ms"),
         "gettingResultTime": _pick([t.getting_result_time() for t in with_metrics], idx),
-        "schedulerDelay": _pick([t.scheduler_delay() for t in with_metrics], idx),
+        "schedulerDelay": _pick([t.scheduler_delay() for t in tasks if t.shows_metrics], idx),
         "peakExecutionMemory": dist("peak_execution_memory"),
         "memoryBytesSpilled": dist("memory_bytes_spilled"),
         "diskBytesSpilled": dist("disk_bytes_spilled"),
@@ -546,7 +559,9 @@ def _stage_rows(log: EventLog, where: str, params: dict[str, Any]) -> list[dict[
           SELECT stage_id, stage_attempt_id,
                  count(*) FILTER (WHERE {_ENDED} AND {_COMPLETED}) AS completed_ends,
                  count(*) FILTER (WHERE {_ENDED} AND {_KILLED}) AS killed_ends,
-                 count(*) FILTER (WHERE {_ENDED} AND NOT {_COMPLETED} AND NOT {_KILLED}) AS failed_ends,
+                 -- a task resubmitted after its executor was lost ended once more, as a failure
+                 count(*) FILTER (WHERE {_ENDED} AND NOT {_COMPLETED} AND NOT {_KILLED}) + count(resubmitted_ord)
+                   AS failed_ends,
                  list(end_reason_detail ORDER BY event_ord) FILTER (WHERE {_ENDED} AND {_KILLED}) AS kill_reasons
           FROM tasks WHERE {where} GROUP BY ALL
         ),
