@@ -42,7 +42,7 @@ def summary_text(log) -> str:
     lines = [
         f"Application  {terminal_safe(a['name'], _FIELD_LIMIT)}  ({terminal_safe(a['app_id'], _FIELD_LIMIT)}"
         f"{' attempt ' + terminal_safe(a['attempt_id'], _FIELD_LIMIT) if a['attempt_id'] else ''})",
-        f"Spark        {terminal_safe(a['spark_version'] or 'unknown', _FIELD_LIMIT)}   "
+        f"Spark        {terminal_safe(log.runtime() or 'unknown', _FIELD_LIMIT)}   "
         f"user {terminal_safe(a['user'], _FIELD_LIMIT)}   {state}",
         f"Duration     {human_ms(account.duration_ms)}"
         + ("" if account.ended else "   (no application end: measured to the last event)"),

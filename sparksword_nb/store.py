@@ -243,17 +243,11 @@ def _pick(logs: list[AppLog], app: str | None, path: str | Path) -> AppLog:
     exact = [log for log in logs if log.log_name == app]
     if exact:
         return exact[0]
-    attempts = [log for log in logs if log.log_name.startswith(app + "_")]
-    if len(attempts) == 1:
-        return attempts[0]
-    if attempts:
-        raise SparkswordError(
-            f"application {app} has several attempts; choose one: {', '.join(a.log_name for a in attempts)}",
-            path=path,
-        )
-    # file names need not hold the application id (e.g. attempt_1_eventlog): read it from each log
+    # the application id is in each log's ApplicationStart; file names need not hold it (attempt_1_eventlog)
     wanted_id, _, wanted_attempt = app.partition("/")
-    found = [(identity, log) for log in logs
+    named = [log for log in logs if log.log_name.startswith(wanted_id + "_") or log.log_name == wanted_id]
+    candidates = named or logs
+    found = [(identity, log) for log in candidates
              for identity in [application_identity(log)] if identity[0] == wanted_id]
     if wanted_attempt:
         found = [(identity, log) for identity, log in found if (identity[1] or "") == wanted_attempt]
@@ -345,6 +339,16 @@ class EventLog:
         if as_frame:
             return pd.DataFrame([i.model_dump() for i in found])
         return found
+
+    def runtime(self) -> str | None:
+        """The Spark version that wrote the log; for Databricks logs (no LogStart) the runtime its settings name."""
+        rows = self.rows("""
+            SELECT (SELECT spark_version FROM applications) AS version,
+              (SELECT value FROM config WHERE key = 'spark.databricks.clusterUsageTags.sparkVersion' LIMIT 1) AS dbr""")
+        version, databricks = (rows[0]["version"], rows[0]["dbr"]) if rows else (None, None)
+        if version:
+            return str(version)
+        return f"Databricks {databricks}" if databricks else None
 
     def time_account(self) -> TimeAccount:
         """Where the wall time went: parts that add up to the duration, per-job critical paths, core time."""

@@ -238,3 +238,22 @@ def test_stage_task_quantiles_view_uses_the_history_servers_order_statistics(cas
         run_time, read = rows[0]
         assert [float(v) for v in run_time] == summary["executorRunTime"], name
         assert [float(v) for v in read] == summary["shuffleReadMetrics"]["readBytes"], name
+
+
+def test_an_application_id_picks_its_latest_attempt_and_id_slash_attempt_an_earlier_one():
+    """Spark's own multi-attempt test logs: local-1430917381535 ran attempts 1 and 2 (the History Server lists
+    the latest first); the id is read from each log's ApplicationStart, not from the file name."""
+    session = ss.Session()
+    latest = session.load(SPARK_TESTS / "logs", app="local-1430917381535", cache=False)
+    first = session.load(SPARK_TESTS / "logs", app="local-1430917381535/1", cache=False)
+    assert (latest.app_id, latest.attempt_id) == ("local-1430917381535", "2")
+    assert (first.app_id, first.attempt_id) == ("local-1430917381535", "1")
+    with pytest.raises(ss.SparkswordError, match="no application 'local-1430917381535/3'"):
+        session.load(SPARK_TESTS / "logs", app="local-1430917381535/3", cache=False)
+
+
+@pytest.mark.parametrize("case", spark43_cases())
+def test_completed_means_the_log_has_application_end_as_for_the_history_server(spark43_session, case):
+    expected = spark43_answers(case)["application.json"]["attempts"][0]["completed"]
+    log = spark43_session(case)
+    assert log.rows("SELECT completed FROM applications")[0]["completed"] is expected

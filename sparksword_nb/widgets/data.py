@@ -589,9 +589,10 @@ def report_header(log: EventLog) -> dict[str, Any]:
         "attempt_id": log.attempt_id,
         "name": a["name"],
         "user": a["user"],
-        "spark_version": a["spark_version"],
+        "spark_version": log.runtime(),
         "start": spark_date(a["start_ms"]),
-        "duration_ms": a["duration_ms"],
+        # an application that never logged its end lasts until its last recorded event
+        "duration_ms": log.time_account().duration_ms,
         "status": "completed" if a["completed"] else "incomplete (no application end)",
         "executors": 1 if local else int(executors["n"]),
         "cores": int(executors["driver_cores"] if local else executors["cores"]),
