@@ -17,12 +17,28 @@ def hs_quantile(sorted_list: str, q: float, n: str = "n_ok") -> str:
 # One row per stage attempt that has successful tasks. `read` is what a task of that stage reads:
 # shuffle bytes for a stage after a shuffle, input bytes for a scan stage. dur_med / dur_max are the
 # History Server's duration quantiles; longest_ok_ms is the longest successful task.
+# Bytes a scan served from a disk cache (Databricks' IO cache, Photon's "cache hits size") are missing from
+# a task's input bytes; a scan task reads them all the same.
+CACHED_SCAN_METRICS = ("cache hits size",)
+
 STAGE_STATS = f"""
-WITH kinds AS (
-  SELECT stage_id, stage_attempt_id,
-    CASE WHEN shuffle_local_bytes_read + shuffle_remote_bytes_read > 0 THEN 'shuffle read'
-         WHEN input_bytes > 0 THEN 'input' END AS read_kind
-  FROM stages
+WITH cached AS (
+  SELECT task_id, sum(TRY_CAST("update" AS BIGINT)) AS bytes FROM task_accumulables
+  WHERE accumulator_id IN (SELECT accumulator_id FROM sql_metrics
+                           WHERE name IN ({", ".join(f"'{m}'" for m in CACHED_SCAN_METRICS)}))
+  GROUP BY task_id
+),
+stage_cached AS (
+  SELECT t.stage_id, t.stage_attempt_id, sum(c.bytes) AS bytes FROM tasks t JOIN cached c USING (task_id)
+  GROUP BY ALL
+),
+kinds AS (  -- what a task of the stage reads: the larger of its shuffle read and its scan (input and cache hits)
+  SELECT s.stage_id, s.stage_attempt_id,
+    CASE WHEN s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read > 0
+              AND s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read >= s.input_bytes + COALESCE(sc.bytes, 0)
+           THEN 'shuffle read'
+         WHEN s.input_bytes + COALESCE(sc.bytes, 0) > 0 THEN 'input' END AS read_kind
+  FROM stages s LEFT JOIN stage_cached sc USING (stage_id, stage_attempt_id)
 ),
 first_done AS (  -- tasks launched before their executor finished its first task ran on a cold JVM/worker
   SELECT executor_id, min(finish_ms) AS first_finish_ms FROM tasks GROUP BY executor_id
@@ -31,11 +47,12 @@ ok AS (
   SELECT t.*, k.read_kind, t.status = 'SUCCESS' AS success,
     COALESCE(t.launch_ms < fd.first_finish_ms, false) AS warmup,
     CASE k.read_kind WHEN 'shuffle read' THEN t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read
-                     WHEN 'input' THEN t.input_bytes ELSE 0 END AS read_bytes,
-    greatest(t.input_bytes + t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read,
+                     WHEN 'input' THEN t.input_bytes + COALESCE(c.bytes, 0) ELSE 0 END AS read_bytes,
+    greatest(t.input_bytes + COALESCE(c.bytes, 0) + t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read,
              t.output_bytes + t.shuffle_write_bytes) AS task_bytes
   FROM tasks t JOIN kinds k USING (stage_id, stage_attempt_id)
   LEFT JOIN first_done fd ON fd.executor_id = t.executor_id
+  LEFT JOIN cached c ON c.task_id = t.task_id
   WHERE t.status <> 'RUNNING' AND t.duration_ms IS NOT NULL
 ),
 agg AS (
@@ -51,6 +68,7 @@ agg AS (
     sum(read_bytes) FILTER (WHERE success) AS sum_read_bytes,
     sum(task_bytes) FILTER (WHERE success) AS sum_task_bytes,
     sum(duration_ms - executor_run_time_ms) FILTER (WHERE success) AS sum_overhead_ms,
+    sum(read_bytes - input_bytes) FILTER (WHERE success AND read_kind = 'input') AS sum_cached_bytes,
     -- ties go to the lowest task id, so the same log always names the same task
     arg_max(struct_pack(task_id, "index", executor_id, host, duration_ms, read_bytes, executor_run_time_ms,
                         jvm_gc_time_ms, shuffle_fetch_wait_time_ms, executor_deserialize_time_ms,
@@ -77,7 +95,8 @@ SELECT s.stage_id, s.stage_attempt_id, s.status, s.name, s.num_tasks, s.job_ids,
   {hs_quantile('a.bytes_sorted', 0.5, 'a.n_ok')} AS bytes_med, a.bytes_sorted[a.n_ok] AS bytes_max,
   a.sum_duration_ms, a.sum_read_bytes, a.sum_task_bytes, a.sum_overhead_ms, a.longest, a.longest_warm, a.heaviest, a.biggest,
   s.executor_run_time_ms, s.jvm_gc_time_ms, s.memory_bytes_spilled, s.disk_bytes_spilled,
-  s.input_bytes, s.output_bytes, s.shuffle_write_bytes,
+  s.input_bytes + COALESCE(a.sum_cached_bytes, 0) AS input_bytes, s.output_bytes, s.shuffle_write_bytes,
+  COALESCE(a.sum_cached_bytes, 0) AS cached_input_bytes,
   s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read AS shuffle_read_bytes,
   s.shuffle_write_time_ns, s.shuffle_fetch_wait_time_ms
 FROM agg a JOIN stages s USING (stage_id, stage_attempt_id)
