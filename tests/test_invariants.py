@@ -3,7 +3,8 @@
 Over tests/data and the bundled samples, and, when present, ../shared/eventlogs and ../shared/external (a
 user's clone has neither: those cases are skipped). For each application:
 - the time breakdown's parts tile the run: they add up to its duration, with no hole and no overlap;
-- every finding has a real title, description and evidence (the model refuses placeholders), its impact is
+- every finding has a real title, description and evidence (the model refuses placeholders; no "N% of" above
+  100, no ratio without a number), its impact is
   between 0 and the application's duration, and it lies in parts of that breakdown;
 - no suggestion asks for a setting value the application already had;
 - overlaps are mutual, and the findings together never explain more than the run's duration.
@@ -87,6 +88,10 @@ def _check_application(log) -> None:
     for insight in found:
         what = f"{where} {insight.key}"
         assert insight.title.strip() and insight.description.strip() and insight.evidence, what
+        # no share of anything above all of it, no ratio glued to a placeholder ("farx")
+        for text in (insight.title, insight.description, insight.confidence_reason):
+            assert all(int(p) <= 100 for p in re.findall(r"(\d+)% of", text)), f"{what}: {text[:120]}"
+            assert not re.search(r"\b(far|None|nan)x\b", text), f"{what}: {text[:120]}"
         assert 0 <= insight.impact_ms <= max(account.duration_ms, 0), f"{what}: impact {insight.impact_ms}"
         assert set(insight.time_parts) <= part_names, what
         for other in insight.overlaps:

@@ -41,24 +41,36 @@ class GcPressure(Detector):
         memory = ctx.conf("spark.executor.memory") or ctx.conf("spark.driver.memory") or "1g (default)"
         found = []
         for s in ctx.rows(GC_STAGES, {"cores": max(ctx.total_cores, 1)}):
-            share = s["gc_ms"] / max(s["run_ms"], 1)
+            # a task's GC time is the JVM's collections during its run: with tasks running side by side (or a
+            # GPU plugin doing the work off the JVM) they can add up to more than the tasks' run time
+            overcounted = s["gc_ms"] > s["run_ms"]
+            share = s["gc_ms"] / max(s["run_ms"], s["gc_ms"], 1)
             impact = min(float(s["gc_wall_ms"]), float(s["wall_ms"])) if s["wall_ms"] else float(s["gc_wall_ms"])
             stage = f"{s['stage_id']}" + (f" (attempt {s['stage_attempt_id']})" if s["stage_attempt_id"] else "")
+            title = (f"Stage {stage}: garbage collection counted {human_ms(s['gc_ms'])} against "
+                     f"{human_ms(s['run_ms'])} of task run time" if overcounted else
+                     f"Stage {stage} spent {pct(share)} of its run time in garbage collection")
             found.append(ctx.insight(
                 self.type,
-                title=f"Stage {stage} spent {pct(share)} of its run time in garbage collection",
+                title=title,
                 description=(
                     f"The {s['tasks']} tasks of stage {stage} ran {human_ms(s['run_ms'])} in total, "
                     f"{human_ms(s['gc_ms'])} of it in JVM garbage collection (the worst task {human_ms(s['max_task_gc_ms'])}); "
-                    f"about {human_ms(impact)} of wall time."),
+                    f"about {human_ms(impact)} of wall time."
+                    + (" Spark gives each task the JVM's collections during its run, and here they add up to more "
+                       "than the tasks' run time: the collections were shared by tasks running side by side, so "
+                       "GC is heavy but its share of the run cannot be told." if overcounted else "")),
                 evidence={
                     "stage_id": s["stage_id"], "stage_attempt_id": s["stage_attempt_id"], "tasks": s["tasks"],
                     "gc_time_ms": s["gc_ms"], "run_time_ms": s["run_ms"], "gc_share": round(share, 3),
                     "max_task_gc_ms": s["max_task_gc_ms"], "peak_jvm_heap_bytes": s["peak_heap"],
                     "executor_memory": memory,
                 },
-                confidence="high" if share >= 0.2 else "medium",
-                confidence_reason=f"GC time is the JVM's own measure, {pct(share)} of run time over {s['tasks']} tasks",
+                confidence="low" if overcounted else "high" if share >= 0.2 else "medium",
+                confidence_reason=(
+                    "GC time is counted per task for the whole JVM and here exceeds the run time, so it is shared "
+                    "between tasks" if overcounted else
+                    f"GC time is the JVM's own measure, {pct(share)} of run time over {s['tasks']} tasks"),
                 impact_ms=impact,
                 suggestion=(
                     f"Give tasks more heap or fewer objects: raise spark.executor.memory (now {memory}) or run fewer "

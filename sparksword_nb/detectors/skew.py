@@ -46,6 +46,11 @@ def size_setting(n: int) -> str:
     return f"{size >> 20}m" if size >= 1 << 20 else f"{size >> 10}k"
 
 
+def times_median(ratio_x: float | None, median_bytes: int) -> str:
+    """'30.1x the median' or, when the median task read nothing, 'far more than the median (0 B)'."""
+    return f"{ratio_x}x the median" if ratio_x is not None else f"far more than the median ({human_bytes(median_bytes)})"
+
+
 class SplitCheck(NamedTuple):
     """The what-if's verdict on AQE skew splitting for one stage."""
 
@@ -129,15 +134,15 @@ class DataSkew(Detector):
         delay = max(int(heavy["duration_ms"] or 0) - int(s["dur_med"] or 0), 0)
         if not s["costly"]:
             confidence, why = "medium", (
-                f"the bytes are measured ({bytes_x or 'far'}x the median), but the heavy task ran only "
+                f"the bytes are measured ({times_median(bytes_x, s['read_med'])}), but the heavy task ran only "
                 f"{human_ms(delay)} longer than the median: the imbalance is in the data and costs little today")
         elif (bytes_x is None or bytes_x >= 10) and (time_x or 0) >= 3:
             confidence, why = "high", (
-                f"the task that read the most ({human_bytes(heavy['read_bytes'])}, {bytes_x or 'far'}x the median) "
+                f"the task that read the most ({human_bytes(heavy['read_bytes'])}, {times_median(bytes_x, s['read_med'])}) "
                 f"also ran {time_x}x the median duration: bytes and time point at the same task")
         else:
             confidence, why = "medium", (
-                f"the heaviest task read {bytes_x or 'far'}x the median and ran {time_x}x the median duration; "
+                f"the heaviest task read {times_median(bytes_x, s['read_med'])} and ran {time_x}x the median duration; "
                 "a moderate ratio may also come from uneven record cost")
         if longest["task_id"] != heavy["task_id"]:
             why += (f"; the stage's longest task (index {longest['index']}, {human_ms(longest['duration_ms'])}) "
@@ -152,7 +157,7 @@ class DataSkew(Detector):
                  "partition grows with it while the others stay small.")
         return ctx.insight(
             self.type,
-            title=(f"Data skew in stage {stage}: one task read {bytes_x or 'far'}x the median {s['read_kind']}"
+            title=(f"Data skew in stage {stage}: one task read {times_median(bytes_x, s['read_med'])} {s['read_kind']}"
                    + ("" if s["costly"] else " (cheap today, grows with the data)")),
             description=(
                 f"Task {heavy['index']} of stage {stage} read {human_bytes(heavy['read_bytes'])} of "
