@@ -80,13 +80,10 @@ def time_breakdown_text(account) -> list[str]:
     """'Where the time went': the run's parts by kind with a bar each, then what the cores did."""
     if account.duration_ms <= 0:
         return ["Where the time went: the log records no measurable wall time"]
-    from .timeline import KIND_LABELS
-
     lines = ["Where the time went"]
     for kind, ms, n in account.by_kind():
         share = ms / account.duration_ms
-        label = KIND_LABELS[kind] + (f" ({n} spans)" if kind == "jobs" and n > 1 else
-                                     f" ({n} gaps)" if kind == "between_jobs" and n > 1 else "")
+        label = account.kind_label(kind, n)
         bar = "#" * round(share * _BAR_WIDTH)
         lines.append(f"  {label:<30} {human_ms(ms):>9} {share * 100:>4.0f}%  {bar}")
     c = account.cores

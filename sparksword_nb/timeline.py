@@ -183,18 +183,18 @@ class TimeAccount(BaseModel):
                 return p.part
         return None
 
+    @staticmethod
+    def kind_label(kind: str, parts: int) -> str:
+        """A kind of part for people, with how many parts when several: 'running jobs (35 spans)'."""
+        counted = {"jobs": "spans", "between_jobs": "gaps"}
+        return KIND_LABELS[kind] + (f" ({parts} {counted[kind]})" if kind in counted and parts > 1 else "")
+
     def headline(self) -> str:
         """One sentence: where the wall time went, by kind of part."""
         if self.duration_ms <= 0:
             return "The log records no measurable wall time."
-        pieces = []
-        for kind, ms, n in self.by_kind():
-            label = KIND_LABELS[kind]
-            if kind == "jobs":
-                label = f"running {n} job span{'s' if n != 1 else ''}" if n > 1 else "running jobs"
-            elif kind == "between_jobs" and n > 1:
-                label = f"between jobs ({n} gaps)"
-            pieces.append(f"{human_ms(ms)} {label} ({ms / self.duration_ms:.0%})")
+        pieces = [f"{human_ms(ms)} {self.kind_label(kind, n)} ({ms / self.duration_ms:.0%})"
+                  for kind, ms, n in self.by_kind()]
         return f"{human_ms(self.duration_ms)}: " + ", ".join(pieces) + "."
 
 
