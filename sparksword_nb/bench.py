@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -85,7 +84,9 @@ def _max_ids(obj: object, acc: dict[str, int], parent_key: str = "") -> None:
 
 def scale_log(source: Path, out: Path, copies: int) -> int:
     """Write `copies` renumbered repetitions of `source`'s jobs to `out`; returns the bytes written."""
-    preamble, body, closing = [], [], []
+    preamble: list[dict] = []
+    body: list[dict] = []
+    closing: list[dict] = []
     top = {"job": 0, "stage": 0, "rdd": 0, "task": 0, "sql": 0, "acc": 0}
     first_ms, last_ms = None, 0
     with open(source, encoding="utf-8") as f:
@@ -152,7 +153,7 @@ def run_benchmark(copies: int = 9, source: str | None = None, workdir: str | Non
     import zstandard
 
     tmp = tempfile.TemporaryDirectory(prefix="sparksword-bench-") if workdir is None else None
-    base = Path(workdir or tmp.name)
+    base = Path(workdir) if workdir is not None else Path(tmp.name if tmp else ".")
     base.mkdir(parents=True, exist_ok=True)
     src = Path(source) if source else _default_source(base)
     big = base / "bench-app-1"

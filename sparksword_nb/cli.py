@@ -16,7 +16,6 @@ from pathlib import Path
 from .errors import SparkswordError
 from .text import human_bytes, human_ms, terminal_safe
 
-
 # The longest text from a log one summary field shows.
 _FIELD_LIMIT = 200
 
@@ -61,7 +60,8 @@ def summary_text(log) -> str:
     if top:
         lines.append("")
         lines.append("Longest stages")
-        lines.append(f"  {'stage':>7} {'status':<9} {'tasks':>6} {'wall':>9} {'shuffle read':>13} {'shuffle write':>13} {'spill':>9}  name")
+        lines.append(f"  {'stage':>7} {'status':<9} {'tasks':>6} {'wall':>9} {'shuffle read':>13} "
+                     f"{'shuffle write':>13} {'spill':>9}  name")
         for sid, att, status, ntasks, wall, _run, sread, swrite, spill, name in top:
             label = f"{sid}.{att}"
             lines.append(
@@ -166,18 +166,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     log = Session().load(samples.path(name), cache=not args.no_cache)
     print(f"sparksword demo: the bundled sample {name!r} ({samples.path(name)})\n")
     print(summary_text(log))
-    try:
-        from .detectors.report import format_insights_text
-    except ImportError:  # detectors not installed in this build
-        format_insights_text = None
-    if format_insights_text is not None:
-        found = log.insights()
-        print("\nWhat made it slow (top findings)")
-        from .detectors.accounting import explained_time
-
-        print(format_insights_text(found[: args.top],
-                                   explained=explained_time(found, log.time_account()).sentence()))
+    from .detectors.accounting import explained_time
+    from .detectors.report import format_insights_text
     from .report import write_report
+
+    found = log.insights()
+    print("\nWhat made it slow (top findings)")
+    print(format_insights_text(found[: args.top], explained=explained_time(found, log.time_account()).sentence()))
 
     written = write_report(log, args.report)
     print(f"\nReport: {terminal_safe(written.resolve())}\n        one HTML file with the stage DAG, task histograms "

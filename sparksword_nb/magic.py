@@ -141,7 +141,7 @@ class SparkswordMagics(Magics):
             if self.verbose_errors:
                 raise RuntimeError(str(err)) from err
             raise
-        if args.output:
+        if args.output and self.shell is not None:
             self.shell.user_ns[args.output] = result[1] if isinstance(result, tuple) else result
         return result[0] if isinstance(result, tuple) else result
 
@@ -271,7 +271,7 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
     if magics is not None:
         magics.close()
         if magics in ipython.configurables:
-            ipython.configurables.remove(magics)
+            ipython.configurables.remove(magics)  # type: ignore[arg-type]  # IPython lists Configurables
     for kind in ("line", "cell"):
         ipython.magics_manager.magics[kind].pop("sparksword", None)
     ipython.magics_manager.registry.pop(SparkswordMagics.__name__, None)

@@ -44,7 +44,8 @@ _BOOT_JS = r"""
   const bundles = read("sw-bundles");
   const root = document.getElementById("sw-report");
   const fail = (err) => {
-    root.textContent = "The interactive report could not be drawn (" + String(err) + "); the static tables below hold the same facts.";
+    root.textContent = "The interactive report could not be drawn (" + String(err) + "); "
+      + "the static tables below hold the same facts.";
     root.className = "sw-report-error";
     document.getElementById("sw-static").open = true;
   };

@@ -9,17 +9,18 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 
 from . import __version__
 from .errors import SparkswordError
-from .text import terminal_safe
 from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, stage_app_log
 from .ingest.sources import AppLog, application_identity, discover
+from .text import terminal_safe
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -90,7 +91,7 @@ def _tables_signature() -> str:
 
     digest = hashlib.sha256()
     for module in (schema, canonical, loader):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
 
 

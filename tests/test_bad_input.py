@@ -24,9 +24,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import cramjam
 import pytest
@@ -460,7 +460,7 @@ CASES: dict[str, Case] = {
     "a log followed by a 10 GB hole, in progress": Case(
         lambda d: _sparse(d, SMALL.read_bytes(), f"{SMALL_APP}.inprogress"),
         Loads(lambda d: _write(d / "reference" / f"{SMALL_APP}.inprogress", SMALL.read_bytes()),
-              skipped=(rf"NUL bytes at the end",))),
+              skipped=(r"NUL bytes at the end",))),
     "a file named like a glob pattern": Case(_glob_named, Loads(_original_small)),
     "hostile strings": Case(lambda d: make_hostile_log(spark43_log_path("aborted"), d), Loads(None)),
 }
@@ -522,7 +522,7 @@ class _Spool:
 
         self.f = tempfile.TemporaryFile(dir=workdir)
 
-    def __enter__(self) -> "_Spool":
+    def __enter__(self) -> _Spool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -560,7 +560,7 @@ def table_snapshot(log: ss.EventLog, skip: tuple[str, ...] = ()) -> dict[str, li
         rel = log.sql(f"SELECT * FROM {name}")
         columns = [c for c in rel.columns if not c.endswith("_ord") and not (name == "applications" and c in _FILE_FACTS)]
         rows = log.sql(f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM {name}").fetchall()
-        snapshot[name] = sorted((tuple(repr(v) for v in row) for row in rows))
+        snapshot[name] = sorted(tuple(repr(v) for v in row) for row in rows)
     return snapshot
 
 
@@ -928,7 +928,7 @@ def test_a_rolling_directory_cannot_make_the_package_open_a_file_elsewhere(tmp_p
 
 def test_hostile_file_names_in_errors_are_escaped(tmp_path):
     d = tmp_path / "logs"
-    _write(d / f"evil\x1b[2J\x1b]0;pwned\x07name", b"a,b\n1,2\n")
+    _write(d / "evil\x1b[2J\x1b]0;pwned\x07name", b"a,b\n1,2\n")
     run = run_cli("summary", "--no-cache", str(d))
     assert run.returncode == 2
     assert_terminal_safe(run.stderr, "the error line")

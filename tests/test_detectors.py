@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from conftest import DATA, SPARK43, spark43_answers, spark43_cases, spark43_log_path
 from sparksword_nb import Session, SparkswordError
 from sparksword_nb.detectors import REGISTRY, Insight, run_detectors, severity_for
 from sparksword_nb.detectors.report import format_insights_text
+
+from conftest import DATA, SPARK43, spark43_answers, spark43_cases, spark43_log_path
 
 GENERATED = DATA / "generated" / "detectors"
 PROMISES = re.compile(r"will be|faster|\bx speed|speed-?up of|guarantee", re.I)

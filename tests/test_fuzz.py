@@ -249,10 +249,9 @@ def test_atheris_coverage_guided_fuzzing(tmp_path):
 
 def _atheris_main() -> None:
     """libFuzzer target: the first byte picks a codec (or plain, through the loader), the rest is the file."""
+    import atheris
     import duckdb  # noqa: F401  (imported before instrumentation: only our own code is instrumented)
     import pandas  # noqa: F401
-
-    import atheris
 
     with atheris.instrument_imports(include=["sparksword_nb"]):
         import sparksword_nb as ss

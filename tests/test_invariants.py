@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA
 from sparksword_nb import Session, SparkswordError
 from sparksword_nb.detectors.accounting import explained_time
+
+from conftest import DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

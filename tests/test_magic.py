@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from conftest import spark43_answers, spark43_log_path
-
 from sparksword_nb import EventLog, SparkswordError
 from sparksword_nb.widgets import InsightsPanel, Report, SkewHistogram, SqlPlan, StageDag
+
+from conftest import spark43_answers, spark43_log_path
 
 SKEWED = spark43_log_path("skewed_join")
 HEALTHY = spark43_log_path("healthy")

@@ -170,7 +170,7 @@ def test_lesson_checked_outputs_match_with_nbval(path: Path, nbval_run):
 
 # ---- the taught numbers are the History Server's -------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _answers(case: str) -> dict[str, Any]:
     return root_conftest.spark43_answers(case)
 
@@ -320,7 +320,8 @@ def _lines_05() -> list[str]:
 def _lines_06() -> list[str]:
     st = _stages("broadcast_candidate")
     lines = [f"rows per source: {_node_metric_values('broadcast_candidate', 2, 'Range', 'number of output rows')}",
-             f"rows out of the join: {_node_metric_values('broadcast_candidate', 2, 'SortMergeJoin', 'number of output rows')[0]}"]
+             "rows out of the join: "
+             f"{_node_metric_values('broadcast_candidate', 2, 'SortMergeJoin', 'number of output rows')[0]}"]
     lines += [f"stage {sid}: {s['numTasks']:>2} tasks shuffled {s['shuffleWriteRecords']:>9,} records, "
               f"{s['shuffleWriteBytes']:>7,} bytes" for sid, s in sorted(st.items()) if s["shuffleWriteBytes"] > 0]
     lines.append("spark.sql.autoBroadcastJoinThreshold = "
@@ -382,7 +383,7 @@ def _lines_09() -> list[str]:
         lines.append(f"{case:<14} {attempt['duration']:>5} ms wall, {len(_answers(case)['jobs.json'])} job(s), "
                      f"{sum(s['status'] == 'COMPLETE' for s in st.values())} stages run, {tasks:>3} tasks, "
                      f"{run_ms:>5,} ms of executor run time")
-        for sid, s in sorted(st.items()):
+        for _sid, s in sorted(st.items()):
             if s["status"] != "COMPLETE":
                 continue
             side = "reduce" if _read(s) > 0 else "map"
@@ -404,7 +405,8 @@ def _lines_10() -> list[str]:
                  f"{s0['executorCpuTime'] // 1_000_000:,} ms")
     write = "Execute InsertIntoHadoopFsRelationCommand"
     lines.append(f"written files: {value('small_files', 6, write, 'number of written files')} | written output: "
-                 f"{value('small_files', 6, write, 'written output')} | rows: {value('small_files', 6, write, 'number of output rows')}")
+                 f"{value('small_files', 6, write, 'written output')} | "
+                 f"rows: {value('small_files', 6, write, 'number of output rows')}")
     st = _stages("small_files")
     lines.append(f"the writing stage ran {st[1]['numTasks']} tasks in {_wall(st[1]):,} ms")
     lines.append(f"read back: files {value('small_files', 7, 'Scan parquet', 'number of files read')} | size "

@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 import traitlets
 
-from conftest import spark43_answers, spark43_cases, spark43_log_path
-
 from sparksword_nb import SparkswordError
 from sparksword_nb.simulate.replay import stage_makespan
 from sparksword_nb.simulate.shape import simulate_shape
@@ -26,6 +24,8 @@ from sparksword_nb.widgets.playground import (
     seedable_stages,
     task_schedule,
 )
+
+from conftest import spark43_answers, spark43_cases, spark43_log_path
 
 # Small JSON: what one answer from the kernel may weigh, whatever the partition count.
 PAYLOAD_LIMIT = 32 * 1024

@@ -6,13 +6,13 @@ succeeded (local-cluster mode: Spark ends those tasks again as `Resubmitted`).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from conftest import DATA, assert_same_answer
 from sparksword_nb import Session
 from sparksword_nb.rest import answer
+
+from conftest import DATA, assert_same_answer
 
 CASES = DATA / "generated" / "conformance"
 REDACTED = "*********(redacted)"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import functools
 import json
-from unittest import mock
 import os
 import shutil
+from unittest import mock
 
 import pytest
 
@@ -55,7 +55,7 @@ def _read_answer(case: str, name: str):
     return json.loads((SPARK43 / case / "history-server" / name).read_text())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _has_unfinished_tasks(case: str) -> bool:
     """Whether the History Server listed tasks that never ended (it measures them up to the log's mtime)."""
     folder = SPARK43 / case / "history-server"

@@ -13,13 +13,14 @@ from contextlib import redirect_stdout
 
 import pytest
 
-from conftest import DATA, SPARK43, SPARK_TESTS, spark43_answers, spark43_log_path
 from sparksword_nb import Session
 from sparksword_nb.cli import main
 from sparksword_nb.detectors import Insight
 from sparksword_nb.detectors.accounting import explained_time
 from sparksword_nb.simulate import whatif
 from sparksword_nb.widgets.data import stage_graph, task_histogram
+
+from conftest import DATA, SPARK_TESTS, spark43_answers, spark43_log_path
 
 GENERATED = DATA / "generated" / "detectors"
 YARN_SHELL = SPARK_TESTS / "logs" / "application_1628109047826_1317105"  # Spark 3.1 shell, speculation on

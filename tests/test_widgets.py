@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 import traitlets
 
-from conftest import spark43_answers, spark43_cases, spark43_log_path
-
 from sparksword_nb import SparkswordError
 from sparksword_nb.widgets import InsightsPanel, Report, SkewHistogram, SqlPlan, StageDag
 from sparksword_nb.widgets.data import (
@@ -23,6 +21,8 @@ from sparksword_nb.widgets.data import (
     task_histogram,
     task_quantiles,
 )
+
+from conftest import spark43_answers, spark43_cases, spark43_log_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,7 +111,7 @@ def test_histogram_quantiles_are_the_history_servers_task_summary(spark43_sessio
                 expected = expected[key]
             assert ours[metric.key] == pytest.approx(expected), (stage_id, metric.key)
     # the panel shows those quantiles, and bins every successful task once
-    for (stage_id, attempt), summary in list(summaries.items())[:2]:
+    for (stage_id, attempt), _summary in list(summaries.items())[:2]:
         for metric in TASK_METRICS[:2]:
             payload = task_histogram(log, stage_id, attempt, metric.key)
             assert payload["quantiles"]["values"] == payload["summary"][metric.key]
@@ -253,8 +253,9 @@ def test_a_20000_task_stage_sends_bins_not_tasks(spark43_session):
 @pytest.fixture(scope="module")
 def thousand_stage_log(tmp_path_factory):
     """failed_tasks (2 stages, a retried task) repeated 500 times: a real 1,000-stage application."""
-    from browser.logs import write_big_log
     from sparksword_nb import Session
+
+    from browser.logs import write_big_log
 
     out = write_big_log(spark43_log_path("failed_tasks"), tmp_path_factory.mktemp("big") / "app-1000", 500)
     session = Session()
@@ -348,8 +349,9 @@ def test_unknown_sql_execution_is_one_clear_error(spark43_session):
 # ---- untrusted text --------------------------------------------------------------------------------------
 
 def test_static_fallback_escapes_names_from_the_log(tmp_path):
-    from browser.logs import HOSTILE, write_hostile_log
     from sparksword_nb import Session
+
+    from browser.logs import HOSTILE, write_hostile_log
 
     path = write_hostile_log(spark43_log_path("skewed_join"), tmp_path / "hostile-app")
     session = Session()

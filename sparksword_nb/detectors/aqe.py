@@ -13,7 +13,7 @@ from ._common import DOCS_AQE, DOCS_COALESCE, DOCS_SKEW, human_bytes, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
 
-AQE_READS = f"""
+AQE_READS = """
 WITH desc_exchange AS (
   -- the Exchange under each AQEShuffleRead (through its ShuffleQueryStage)
   SELECT r.execution_id, r.node_id AS read_id, min(e.node_id) AS exchange_id

@@ -52,7 +52,7 @@ class ConfigRisk(Detector):
             found.append(ctx.insight(
                 self.type,
                 title=f"spark.sql.shuffle.partitions={partitions or '200 (default)'} for a "
-                      f"{human_bytes(top.evidence['stage_bytes'])} shuffle",
+                      f"{human_bytes(_number(top.evidence['stage_bytes']))} shuffle",
                 description=(
                     f"Every SQL shuffle of this run is split into {partitions or 200} partitions "
                     f"({'set explicitly' if partitions else 'the default'}), and AQE coalescing was off, so stage(s) "
@@ -166,6 +166,11 @@ class ConfigRisk(Detector):
                     stage_ids=list(rdd["stage_ids"] or []),
                 ))
         return found
+
+
+def _number(value: object) -> float:
+    """An evidence value that holds a number, as one (0 when it holds none)."""
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 def _float(text: str) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..timeline import TimeAccount, TimePart
 from ._common import DOCS_MONITORING, human_ms, pct
-from .model import Insight
+from .model import Confidence, Insight
 from .registry import AppContext, Detector, register
 
 GAP_FLOOR_MS = 1000
@@ -54,7 +54,7 @@ class DriverGaps(Detector):
         facts = ctx.rows(STARTUP_EVENTS, {"first_job_ms": before.end_ms})[0]
         evidence: dict = {"before_first_job_ms": before.ms, "application_ms": account.duration_ms,
                           "first_job": first_job.part if first_job else None, "interactive": account.interactive}
-        timeline = [f"the application started at 0 s"]
+        timeline = ["the application started at 0 s"]
         if facts["first_executor_ms"] is not None:
             evidence["first_executor_registered_after_ms"] = int(facts["first_executor_ms"]) - start
             evidence["executors_registered_before_first_job"] = int(facts["executors_before_job"])
@@ -63,6 +63,7 @@ class DriverGaps(Detector):
             evidence["first_sql_query_after_ms"] = int(facts["first_query_ms"]) - start
             timeline.append(f"the first SQL query started at {human_ms(int(facts['first_query_ms']) - start)}")
         timeline.append(f"{first_job.part if first_job else 'the first job'} was submitted at {human_ms(before.ms)}")
+        confidence: Confidence
         if account.interactive:
             suggestion = ("This is an interactive session: most of this time is a person before the first command, "
                           "not Spark. Nothing to tune in Spark; measure a job's own time in its job span.")
@@ -90,6 +91,7 @@ class DriverGaps(Detector):
 
     def _gaps(self, ctx: AppContext, account: TimeAccount, gaps: list[TimePart], total: int) -> Insight:
         listed = [f"{human_ms(p.ms)} {p.part}" for p in gaps[:5]]
+        confidence: Confidence
         if account.interactive:
             suggestion = ("This is an interactive session: the gaps are mostly a person between commands. Release "
                           "idle executors while nobody runs anything"

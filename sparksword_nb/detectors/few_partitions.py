@@ -44,13 +44,15 @@ class TooFewPartitions(Detector):
                 knob = (f"lower spark.sql.files.maxPartitionBytes (now {ctx.conf('spark.sql.files.maxPartitionBytes', '128MB')}) "
                         f"or set spark.sql.files.minPartitionNum to {cores} so the scan makes more splits")
             else:
-                knob = (f"create more partitions at the source (e.g. parallelize(data, {cores}), range(..., numPartitions={cores})) "
+                knob = (f"create more partitions at the source (e.g. parallelize(data, {cores}), "
+                        f"range(..., numPartitions={cores})) "
                         f"or repartition({cores}) before the heavy step")
             found.append(ctx.insight(
                 self.type,
                 title=f"Stage {stage} ran {n} task(s) on {cores} cores",
                 description=(
-                    f"Stage {stage} took {human_ms(s['wall_ms'])} of wall time ({s['wall_ms'] / max(ctx.duration_ms, 1) * 100:.0f}% "
+                    f"Stage {stage} took {human_ms(s['wall_ms'])} of wall time "
+                    f"({s['wall_ms'] / max(ctx.duration_ms, 1) * 100:.0f}% "
                     f"of the application) with only {n} task(s), so {cores - n} of {cores} cores had nothing to do in it."),
                 evidence={
                     "stage_id": s["stage_id"], "stage_attempt_id": s["stage_attempt_id"], "num_tasks": n,

@@ -7,10 +7,10 @@ that metric, the wall time of the stages running the node (an upper bound, low c
 from __future__ import annotations
 
 from ._common import DOCS_ARROW_UDF, human_bytes, human_ms
-from .model import Insight
+from .model import Confidence, Insight
 from .registry import AppContext, Detector, register
 
-PYTHON_NODES = f"""
+PYTHON_NODES = """
 WITH mv AS (SELECT * FROM ssw_sql_metric_values),
 py AS (
   SELECT execution_id, node_id, any_value(node_name) AS node_name, any_value(simple_string) AS simple_string,
@@ -45,6 +45,7 @@ class PythonUdf(Detector):
         for p in ctx.rows(PYTHON_NODES):
             parallel = max(1, min(max(ctx.total_cores, 1), p["tasks"] or 1))
             wall = float(p["stage_wall_ms"] or 0)
+            confidence: Confidence
             if p["python_ms"] is not None:
                 impact = min(wall, p["python_ms"] / parallel) if wall else p["python_ms"] / parallel
                 confidence, why = "high", (

@@ -11,7 +11,7 @@ from ._common import DOCS_CACHING, DOCS_PERSIST, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
 
-REPEATED_PLANS = f"""
+REPEATED_PLANS = """
 WITH tree AS (SELECT * FROM ssw_plan_tree),
 cached AS (  -- nodes under a cache read describe the cached plan, which is not run again
   SELECT DISTINCT d.execution_id, d.node_id FROM tree d
@@ -42,7 +42,8 @@ runs AS (
   FROM signatures s WHERE NOT s.reads_cache
 ),
 walls AS (
-  SELECT r.execution_id, r.exchange_id, COALESCE(sum(st.completed_ms - COALESCE(st.first_task_launched_ms, st.submitted_ms)), 0) AS wall_ms
+  SELECT r.execution_id, r.exchange_id,
+    COALESCE(sum(st.completed_ms - COALESCE(st.first_task_launched_ms, st.submitted_ms)), 0) AS wall_ms
   FROM runs r LEFT JOIN stages st ON list_contains(r.stage_ids, st.stage_id) AND st.status = 'COMPLETE'
   GROUP BY ALL
 )

@@ -7,7 +7,7 @@ so the same rules can run on another SQL engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import duckdb
 
@@ -52,6 +52,15 @@ class AppContext:
     def rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result of SQL over this application's tables, as dicts."""
         return self.log.rows(query, params)
+
+    @overload
+    def conf(self, key: str) -> str | None: ...
+
+    @overload
+    def conf(self, key: str, default: str) -> str: ...
+
+    @overload
+    def conf(self, key: str, default: None) -> str | None: ...
 
     def conf(self, key: str, default: str | None = None) -> str | None:
         """A Spark property as the application set it (or `default`, Spark's default, when unset)."""

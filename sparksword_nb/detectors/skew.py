@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from ..errors import SparkswordError
 from ._common import DOCS_SKEW, human_bytes, human_ms, ratio
-from .model import Insight
+from .model import Confidence, Insight
 from .registry import AppContext, Detector, register
 
 MIN_TASKS = 3
@@ -132,6 +132,7 @@ class DataSkew(Detector):
         stage = f"{s['stage_id']}" + (f" (attempt {s['stage_attempt_id']})" if s["stage_attempt_id"] else "")
         share = ratio(s["read_max"], s["sum_read_bytes"], 3) or 0.0
         delay = max(int(heavy["duration_ms"] or 0) - int(s["dur_med"] or 0), 0)
+        confidence: Confidence
         if not s["costly"]:
             confidence, why = "medium", (
                 f"the bytes are measured ({times_median(bytes_x, s['read_med'])}), but the heavy task ran only "

@@ -39,7 +39,7 @@ HAVING (max(value) FILTER (WHERE name = 'number of files read') >= {MIN_FILES}
 ORDER BY execution_id, node_id
 """
 
-WRITING_STAGES = f"""
+WRITING_STAGES = """
 WITH st AS (SELECT * FROM ssw_stage_stats)
 SELECT * FROM st WHERE sql_execution_id = $e AND output_bytes > 0 ORDER BY stage_id, stage_attempt_id
 """

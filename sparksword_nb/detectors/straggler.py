@@ -10,7 +10,7 @@ Impact: that task's duration minus the median duration.
 from __future__ import annotations
 
 from ._common import DOCS_SCHEDULING, human_bytes, human_ms, ratio
-from .model import Insight
+from .model import Confidence, Insight
 from .registry import AppContext, Detector, register
 
 MIN_TASKS = 3
@@ -117,6 +117,7 @@ class Straggler(Detector):
             x = ratio(t["duration_ms"], s["dur_med"])
             cause = _likely_cause(t, bool(t["warmup"]))
             stage = f"{s['stage_id']}" + (f" (attempt {s['stage_attempt_id']})" if s["stage_attempt_id"] else "")
+            confidence: Confidence
             if t["warmup"]:
                 confidence, why = "low", (
                     "the slow task started before its executor had finished any task (cold JVM / Python worker), "

@@ -18,13 +18,13 @@ the codec and the byte offset.
 from __future__ import annotations
 
 import io
-
 import os
 import struct
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, Protocol
 
 import cramjam
 import lzf
@@ -38,6 +38,23 @@ try:  # XXH32 verifies lz4 block checksums; without it the blocks are still deco
     _xxh32: Callable[..., int] | None = xxhash.xxh32_intdigest
 except ImportError:  # pragma: no cover - xxhash is a dependency
     _xxh32 = None
+
+
+
+class ByteSource(Protocol):
+    """What the decoders read from: an open binary file (or a stream that behaves like one)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def readinto(self, buffer: bytearray | memoryview, /) -> int | None: ...
+    def tell(self) -> int: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def fileno(self) -> int: ...
+
+
+class ByteSink(Protocol):
+    """Where decoded bytes go."""
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> Any: ...
 
 __all__ = ["CODECS", "DecodeResult", "codec_for", "content_problem", "decode_to", "json_lines_problem", "read_head"]
 
@@ -107,7 +124,7 @@ class DecodeResult:
     """None, or a short description of an incomplete end of the compressed stream that was dropped."""
 
 
-def decode_to(path: Path, codec: str | None, out: BinaryIO, *, tolerate_torn_tail: bool) -> DecodeResult:
+def decode_to(path: Path, codec: str | None, out: ByteSink, *, tolerate_torn_tail: bool) -> DecodeResult:
     """Write the decompressed bytes of the event-log file ``path`` to ``out``, streaming.
 
     ``codec`` is a name from :data:`CODECS` or None (the bytes are copied as they are).
@@ -159,7 +176,7 @@ class _HeadBuffer(io.BytesIO):
         super().__init__()
         self.limit = limit
 
-    def write(self, data) -> int:  # type: ignore[override]
+    def write(self, data: Any) -> int:  # noqa: ANN401 - BytesIO.write takes any buffer
         written = super().write(data)
         if self.tell() >= self.limit:
             raise _HeadFull
@@ -185,7 +202,7 @@ class _Sink:
 
     __slots__ = ("out", "buf", "view", "pos", "total")
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: ByteSink) -> None:
         self.out = out
         self.buf = bytearray(_OUT_START)  # grows to _OUT_CAP: small files do not pay for a big buffer
         self.view = memoryview(self.buf)
@@ -235,7 +252,7 @@ class _Input:
 
     __slots__ = ("f", "buf", "view", "off", "end", "base", "eof", "size_hint")
 
-    def __init__(self, f: BinaryIO) -> None:
+    def __init__(self, f: ByteSource) -> None:
         self.f = f
         self.buf = bytearray()
         self.view = memoryview(self.buf)
@@ -282,7 +299,7 @@ class _Input:
         return True
 
 
-def _pieces(f: BinaryIO, feed: int = _FEED) -> Iterator[tuple[int, memoryview]]:
+def _pieces(f: ByteSource, feed: int = _FEED) -> Iterator[tuple[int, memoryview]]:
     """(file offset, piece) of the whole file, in pieces of ``feed`` bytes, read ``_READ_CHUNK`` at a time into
     one reused buffer: a piece is valid until the next one is asked for."""
     try:
@@ -433,7 +450,7 @@ def _torn(
 # --------------------------------------------------------------------------------------------- plain
 
 
-def _copy(path: Path, f: BinaryIO, out: BinaryIO) -> DecodeResult:
+def _copy(path: Path, f: ByteSource, out: ByteSink) -> DecodeResult:
     total = 0
     while True:
         chunk = f.read(_READ_CHUNK)
@@ -449,7 +466,7 @@ def _copy(path: Path, f: BinaryIO, out: BinaryIO) -> DecodeResult:
 # --------------------------------------------------------------------------------------------- lz4
 
 
-def _decode_lz4(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+def _decode_lz4(path: Path, f: ByteSource, out: ByteSink, tolerate: bool) -> DecodeResult:
     """lz4-java ``LZ4BlockInputStream`` (stopOnEmptyBlock=false): blocks until a clean EOF at a block boundary."""
     inp = _Input(f)
     sink = _Sink(out)
@@ -531,7 +548,7 @@ def _decode_lz4(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Decod
 # --------------------------------------------------------------------------------------------- snappy
 
 
-def _decode_snappy(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+def _decode_snappy(path: Path, f: ByteSource, out: ByteSink, tolerate: bool) -> DecodeResult:
     """snappy-java ``SnappyInputStream``: a 16-byte header, then (int32 BE length, raw snappy block) chunks."""
     inp = _Input(f)
     sink = _Sink(out)
@@ -612,7 +629,7 @@ def _decode_snappy(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> De
 # --------------------------------------------------------------------------------------------- lzf
 
 
-def _decode_lzf(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+def _decode_lzf(path: Path, f: ByteSource, out: ByteSink, tolerate: bool) -> DecodeResult:
     """compress-lzf ``LZFInputStream``: 'ZV' chunks, compressed (type 1) or stored (type 0)."""
     inp = _Input(f)
     sink = _Sink(out)
@@ -678,7 +695,7 @@ def _starts_zstd_frame(data: bytes | memoryview) -> bool:
     return data[:4] == _ZSTD_MAGIC or (len(data) >= 4 and data[1:4] == b"\x2a\x4d\x18" and data[0] & 0xF0 == 0x50)
 
 
-def _decode_zstd(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+def _decode_zstd(path: Path, f: ByteSource, out: ByteSink, tolerate: bool) -> DecodeResult:
     """Concatenated zstd frames, each decoded by its own decompressor so that an unfinished last frame is seen."""
     head = f.read(4)
     if not head:
@@ -746,7 +763,7 @@ def _decode_zstd(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Deco
 # --------------------------------------------------------------------------------------------- gzip
 
 
-def _decode_gz(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> DecodeResult:
+def _decode_gz(path: Path, f: ByteSource, out: ByteSink, tolerate: bool) -> DecodeResult:
     """gzip, possibly several members; zero padding after a member is ignored (as Python's gzip module does)."""
     head = f.read(2)
     if not head:
@@ -808,7 +825,7 @@ def _decode_gz(path: Path, f: BinaryIO, out: BinaryIO, tolerate: bool) -> Decode
     return DecodeResult(sink.total, None)
 
 
-_DECODERS: dict[str, Callable[[Path, BinaryIO, BinaryIO, bool], DecodeResult]] = {
+_DECODERS: dict[str, Callable[[Path, ByteSource, ByteSink, bool], DecodeResult]] = {
     "lz4": _decode_lz4,
     "snappy": _decode_snappy,
     "lzf": _decode_lzf,

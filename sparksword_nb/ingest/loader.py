@@ -395,13 +395,13 @@ def _drop_repeated_events(con: duckdb.DuckDBPyConnection, skipped: list[str]) ->
 
 
 def _application_identity(con: duckdb.DuckDBPyConnection, app_log: AppLog) -> tuple[str, str]:
-    row = con.execute(
+    rows = con.execute(
         "SELECT \"App ID\", \"App Attempt ID\" FROM _raw WHERE Event = 'SparkListenerApplicationStart' "
         "ORDER BY rowid LIMIT 1"
     ).fetchall()
-    row = row[0] if row else None
-    app_id = row[0] if row and row[0] else app_log.log_name
-    attempt = row[1] if row and row[1] else ""
+    row = rows[0] if rows else None
+    app_id = str(row[0]) if row and row[0] else app_log.log_name
+    attempt = str(row[1]) if row and row[1] else ""
     return app_id, attempt
 
 

@@ -300,7 +300,6 @@ def _rolling_log(d: Path) -> AppLog:
     events.sort(key=lambda e: (e[0], e[1], e[2].name))
     last_compact = max((i for i, e in enumerate(events) if e[1]), default=0)
     events = events[last_compact:]
-    indices = [e[0] for e in events]
     for (a, _, pa), (b, _, pb) in zip(events, events[1:]):
         if b == a:
             raise SparkswordError(f"two event log files with index {a}: {pa.name} and {pb.name}", path=d)

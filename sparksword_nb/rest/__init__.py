@@ -7,7 +7,8 @@ prove our numbers equal the History Server's.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import SparkswordError
@@ -45,7 +46,7 @@ def _handler(module: str, function: str) -> Callable[..., Any]:
 
 
 def _session_of(target: Session | EventLog) -> Session:
-    return getattr(target, "session", target)  # an EventLog knows its session
+    return cast("Session", getattr(target, "session", target))  # an EventLog knows its session
 
 
 def split_path(api_path: str) -> tuple[list[str], Query]:

@@ -460,9 +460,9 @@ def replay_status(log: EventLog) -> StatusReplay:
                 stage.jobs.append(job)
         elif kind == _JOB_END:
             _, _, job_id, status, completed_ms = event
-            job = live_jobs.pop(job_id, None)
-            if job is None:
+            if job_id not in live_jobs:
                 continue
+            job = live_jobs.pop(job_id)
             for key, stage in list(live_stages.items()):
                 if key[0] in job.stage_ids and stage.status == "PENDING":
                     stage.status = "SKIPPED"
@@ -570,14 +570,14 @@ def _apply_exclusion(
         for executor in live_executors.values():
             if executor.hostname == host and executor.executor_id != _DRIVER:
                 executor.is_excluded = what == "NodeExcluded"
-    elif what == "ExecutorExcludedForStage":
+    elif what == "ExecutorExcludedForStage" and stage_id is not None and attempt is not None and executor_id:
         stage = live_stages.get((stage_id, attempt))
         if stage is not None:
             stage.excluded_executors.add(executor_id)
         executor = live_executors.get(executor_id or "")
         if executor is not None:
             executor.excluded_in_stages.add(stage_id)
-    elif what == "NodeExcludedForStage":
+    elif what == "NodeExcludedForStage" and stage_id is not None and attempt is not None:
         stage = live_stages.get((stage_id, attempt))
         if stage is not None:
             stage.excluded_executors.update(

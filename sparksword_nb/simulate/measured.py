@@ -191,10 +191,11 @@ def _join_of(log: EventLog, execution_id: int | None, exchange_nodes: list[int])
     info = {int(n): (name, simple) for n, _, name, simple in nodes}
 
     def ancestors(node: int) -> list[int]:
-        out = []
-        while parent.get(node) is not None:
-            node = parent[node]
-            out.append(node)
+        out: list[int] = []
+        above = parent.get(node)
+        while above is not None:
+            out.append(above)
+            above = parent.get(above)
         return out
 
     a, b = (ancestors(n) for n in exchange_nodes)
@@ -266,7 +267,7 @@ def measure_stage(log: EventLog, stage_id: int) -> MeasuredStage:
     join_type = join_op = None
     if join:
         join_op, join_type, order = join
-        sides.sort(key=lambda s: order.index(s.exchange_node))
+        sides.sort(key=lambda s: order.index(s.exchange_node) if s.exchange_node in order else len(order))
 
     n_tasks = len(tasks["index"])
     planned = next((s.num_partitions for s in sides if s.num_partitions), None)

@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
     from ..store import EventLog
 
 
-def stage_makespan(task_ms: Sequence[float], cores: int) -> float:
+def stage_makespan(task_ms: Sequence[float] | np.ndarray, cores: int) -> float:
     """Wall time of one stage's tasks, launched in order on `cores` free cores (greedy list scheduling)."""
     cores = max(int(cores), 1)
     if not len(task_ms):

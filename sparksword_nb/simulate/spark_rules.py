@@ -19,6 +19,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LOG_BASE = 1.1
 # ShufflePartitionsUtil.SMALL_PARTITION_FACTOR / MERGED_PARTITION_FACTOR
@@ -275,7 +279,7 @@ def create_skew_partition_specs(reducer: int, map_sizes: Sequence[int], target_s
     ]
 
 
-def skew_median(sizes: Sequence[int]) -> int:
+def skew_median(sizes: Sequence[int] | np.ndarray) -> int:
     """`OptimizeSkewedJoin.medianSize` (Spark 3.x/4.x: Utils.median of the sorted sizes, at least 1)."""
     ordered = sorted(int(s) for s in sizes)
     n = len(ordered)
@@ -291,7 +295,7 @@ def skew_threshold(median: int, *, factor: float, threshold_bytes: int) -> int:
     return max(threshold_bytes, int(median * factor))
 
 
-def skew_split_target(sizes: Sequence[int], skew_limit: int, advisory_size: int) -> int:
+def skew_split_target(sizes: Sequence[int] | np.ndarray, skew_limit: int, advisory_size: int) -> int:
     """`OptimizeSkewedJoin.targetSize`: max(advisory, mean of the non-skewed partitions)."""
     non_skewed = [int(s) for s in sizes if s <= skew_limit]
     if not non_skewed:

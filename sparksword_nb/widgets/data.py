@@ -268,7 +268,7 @@ def _stage_attempt(log: EventLog, stage_id: int, attempt: int | None) -> dict[st
 _SUCCESSFUL = """stage_id = $stage AND stage_attempt_id = $attempt AND status = 'SUCCESS' AND has_metrics"""
 
 
-def task_quantiles(log: EventLog, stage_id: int, attempt: int) -> tuple[int, dict[str, list[int | float]]]:
+def task_quantiles(log: EventLog, stage_id: int, attempt: int) -> tuple[int, dict[str, list[int | float | None]]]:
     """The History Server's task summary of one stage attempt: (n, {metric key: 5 quantiles}), one query.
 
     As AppStatusStore.taskSummary: n counts the successful tasks with metrics, and each metric's value
@@ -348,7 +348,8 @@ def task_histogram(log: EventLog, stage_id: int, attempt: int | None = None, met
     lo, hi = log.rows(f"{values_cte} SELECT min(v) AS lo, max(v) AS hi FROM v", params)[0].values()
     bins = _bin_count(n) if hi > lo else 1
     width = (hi - lo) / bins if hi > lo else 1.0
-    _, q1, median, q3, _top = summary[chosen.key]
+    # n > 0: every quantile of the chosen metric has a value
+    _, q1, median, q3, _top = (float(v or 0) for v in summary[chosen.key])
     fence = q3 + 1.5 * (q3 - q1)
     counted = log.rows(f"""{values_cte}
         SELECT least(floor((v - $lo) / $width)::BIGINT, $bins - 1) AS b, count(*) AS c,

@@ -86,7 +86,7 @@ FREE_NOTE = ("Free mode: nothing here is measured. Every number is an estimate f
 
 # ---- aggregates for drawing ----------------------------------------------------------------------------
 
-def partition_bars(sizes: Sequence[float], *, flags: Sequence[bool] | None = None,
+def partition_bars(sizes: Sequence[float], *, flags: Sequence[bool] | np.ndarray | None = None,
                    max_bars: int = MAX_BARS) -> dict[str, Any]:
     """Bars for partition sizes in partition order: one per partition up to `max_bars`, else one per run of
     `per_bar` neighbouring partitions with its mean and max (the max keeps a heavy partition visible).
@@ -104,7 +104,7 @@ def partition_bars(sizes: Sequence[float], *, flags: Sequence[bool] | None = Non
     return {"partitions": n, "per_bar": per_bar, "mean": means, "max": maxes, "spill": spill}
 
 
-def task_schedule(task_ms: Sequence[float], cores: int, *, max_rows: int = MAX_CORE_ROWS,
+def task_schedule(task_ms: Sequence[float] | np.ndarray, cores: int, *, max_rows: int = MAX_CORE_ROWS,
                   max_rects: int = MAX_TASK_RECTS) -> dict[str, Any]:
     """Where each task runs: tasks launched in order, each on the core that frees first (the lowest core on
     a tie), the rule `replay.stage_makespan` times. Returns the rectangles of the first `max_rows` cores,
@@ -275,7 +275,7 @@ def history_server_quantiles(values: Sequence[float]) -> list[int]:
     return [int(ordered[min(math.floor(q * n), n - 1)]) for q in (0.0, 0.25, 0.5, 0.75, 1.0)]
 
 
-def _shape_payload(shape: Any, task_ms: np.ndarray, spill_flags: Sequence[bool] | None, *,
+def _shape_payload(shape: Any, task_ms: np.ndarray, spill_flags: Sequence[bool] | np.ndarray | None, *,
                    measured: bool) -> dict[str, Any]:
     time = shape.time
     quantiles = (history_server_quantiles(shape.partition_bytes) if measured
@@ -412,7 +412,7 @@ class Playground(SparkswordWidget):
     # seeded mode: the stage, what it offers, and the what-if settings
     stage = traitlets.Int(None, allow_none=True).tag(sync=True)
     stage_info = traitlets.Dict().tag(sync=True)
-    controls = traitlets.List().tag(sync=True)
+    controls: traitlets.List[Any] = traitlets.List().tag(sync=True)
     settings = traitlets.Dict().tag(sync=True)
     # the answer, and the request it answers (the panel keeps one request in flight)
     request_id = traitlets.Int(0).tag(sync=True)

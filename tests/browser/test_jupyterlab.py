@@ -4,12 +4,10 @@ from __future__ import annotations
 import json
 
 import nbformat
-import pytest
 from playwright.sync_api import expect
 
-from browser.logs import write_hostile_log
-
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
+from browser.logs import write_hostile_log
 
 CASE = "skewed_join"
 

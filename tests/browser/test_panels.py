@@ -5,12 +5,12 @@ import json
 import re
 
 import pytest
-from browser.conftest import widget_state
-from browser.logs import HOSTILE, write_big_log, write_hostile_log
 
 from sparksword_nb.widgets import InsightsPanel, SkewHistogram, SqlPlan, StageDag
 
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
+from browser.conftest import widget_state
+from browser.logs import HOSTILE, write_big_log, write_hostile_log
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ import time
 
 import nbformat
 import pytest
-from browser.conftest import widget_state
-from browser.logs import HOSTILE, write_hostile_log
 from playwright.sync_api import expect
 
 from sparksword_nb.simulate.spark_rules import parse_bytes
 from sparksword_nb.widgets import Playground
 
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
+from browser.conftest import widget_state
+from browser.logs import HOSTILE, write_hostile_log
 
 ADVISORY = "spark.sql.adaptive.advisoryPartitionSizeInBytes"
 MIN_SIZE = "spark.sql.adaptive.coalescePartitions.minPartitionSize"

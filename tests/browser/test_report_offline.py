@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser.logs import HOSTILE, write_hostile_log
 from playwright.sync_api import expect
 
 from sparksword_nb.report import write_report
 
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
+from browser.logs import HOSTILE, write_hostile_log
 
 CASE = "skewed_join"
 REPORT_URL = "http://sparksword-report.invalid/report.html"
@@ -73,7 +73,8 @@ def test_report_renders_offline_with_the_history_servers_numbers(browser, report
     skew = page.locator(".sw-skew-panel")
     first = int(skew.get_attribute("data-stage-id"))
     expected = [f"{int(v)} ms" for v in answers[f"taskSummary_{first}_0.json"]["duration"]]
-    assert [c.text_content() for c in skew.locator('table.sw-quantiles tr[data-metric="duration"] td[data-quantile]').all()] == expected
+    cells = skew.locator('table.sw-quantiles tr[data-metric="duration"] td[data-quantile]').all()
+    assert [c.text_content() for c in cells] == expected
     assert skew.locator("svg.sw-hist rect.sw-bar").count() >= 1
 
     # the insights, most costly first, as the detectors found them
@@ -88,7 +89,8 @@ def test_report_renders_offline_with_the_history_servers_numbers(browser, report
     page.locator(f'g.sw-stage[data-stage-id="{other}"]').dispatch_event("click")
     expect(skew).to_have_attribute("data-stage-id", str(other))
     expected = [f"{int(v)} ms" for v in answers[f"taskSummary_{other}_0.json"]["duration"]]
-    assert [c.text_content() for c in skew.locator('table.sw-quantiles tr[data-metric="duration"] td[data-quantile]').all()] == expected
+    cells = skew.locator('table.sw-quantiles tr[data-metric="duration"] td[data-quantile]').all()
+    assert [c.text_content() for c in cells] == expected
     page.locator(f'g.sw-stage[data-stage-id="{first}"]').dispatch_event("click")
     expect(skew).to_have_attribute("data-stage-id", str(first))
 
