@@ -176,7 +176,7 @@ def _histograms(log: EventLog, stage_ids: list[int], focus: list[int]) -> tuple[
 
 def _bundles() -> tuple[dict[str, str], str]:
     """The panels' ES modules and their CSS (each bundle's CSS once, as several bundles share it)."""
-    from .widgets._base import bundle
+    from .widgets.base import bundle
 
     code = {name: bundle(f"{name}.js").read_text(encoding="utf-8") for name in _PANELS}
     css: list[str] = []
@@ -190,7 +190,7 @@ def _bundles() -> tuple[dict[str, str], str]:
 def report_html(log: EventLog) -> str:
     """The report of `log` as one HTML document (see the module docstring)."""
     from .widgets import InsightsPanel, SkewHistogram, StageDag
-    from .widgets._base import esc
+    from .widgets.base import esc
     from .widgets.data import default_stage, insight_payload, report_header, time_payload
 
     payload, found = insight_payload(log)

@@ -20,6 +20,7 @@ from . import __version__
 from .errors import SparkswordError
 from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, stage_app_log
 from .ingest.sources import AppLog, application_identity, discover
+from .spark.quantiles import summary_sql
 from .text import terminal_safe
 
 if TYPE_CHECKING:
@@ -30,11 +31,15 @@ if TYPE_CHECKING:
 # Bump when the tables' shape changes, so old cache files are not reused.
 CACHE_FORMAT = 1
 
+# The task metrics of the stage_task_quantiles view (each a sorted list of the stage attempt's successful tasks).
+_SUMMARY_COLUMNS = ("duration_ms", "run_time_ms", "shuffle_read_bytes", "input_bytes", "shuffle_write_bytes",
+                    "memory_spill_bytes", "disk_spill_bytes", "gc_time_ms")
+
 # Views over the canonical tables that every panel needs.
 _VIEWS = {
     # Order statistics at min(floor(q * n), n - 1) over the successful tasks, the History Server's rule
     # (not interpolation); `log.rest(".../taskSummary")` gives its exact answer incl. its duration quirks.
-    "stage_task_quantiles": """
+    "stage_task_quantiles": f"""
         WITH ok AS (
           SELECT app_id, attempt_id, stage_id, stage_attempt_id, count(*) AS n,
             list_sort(list(duration_ms)) AS duration_ms, list_sort(list(executor_run_time_ms)) AS run_time_ms,
@@ -45,18 +50,7 @@ _VIEWS = {
           FROM tasks WHERE status = 'SUCCESS' GROUP BY ALL
         )
         SELECT app_id, attempt_id, stage_id, stage_attempt_id, n AS successful_tasks,
-          [duration_ms[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]] AS duration_ms_q,
-          [run_time_ms[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]] AS run_time_ms_q,
-          [shuffle_read_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]]
-            AS shuffle_read_bytes_q,
-          [input_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]] AS input_bytes_q,
-          [shuffle_write_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]]
-            AS shuffle_write_bytes_q,
-          [memory_spill_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]]
-            AS memory_spill_bytes_q,
-          [disk_spill_bytes[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]]
-            AS disk_spill_bytes_q,
-          [gc_time_ms[least(floor(q * n)::BIGINT, n - 1) + 1] FOR q IN [0.0, 0.25, 0.5, 0.75, 1.0]] AS gc_time_ms_q
+          {", ".join(f"{summary_sql(column, 'n')} AS {column}_q" for column in _SUMMARY_COLUMNS)}
         FROM ok""",
     "shuffle_edges": """
         SELECT c.app_id, c.attempt_id, p.parent_id AS parent_stage_id, c.stage_id AS child_stage_id,

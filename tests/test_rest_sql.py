@@ -7,7 +7,7 @@ import pytest
 
 import sparksword_nb as ss
 from sparksword_nb import SparkswordError
-from sparksword_nb.rest.sql import bytes_to_string
+from sparksword_nb.spark.units import bytes_to_string
 
 from conftest import SPARK43, SPARK_TESTS, assert_same_answer, spark43_cases
 

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from sparksword_nb import Session, SparkswordError
-from sparksword_nb.simulate import spark_rules as rules
 from sparksword_nb.simulate import whatif
+from sparksword_nb.spark import shuffle as rules
+from sparksword_nb.spark.units import parse_bytes
 
 DATA = Path(__file__).parent / "data"
 SPARK43 = DATA / "spark-4.3.0"
@@ -73,7 +74,7 @@ def aqe(advisory: str, min_size: str = "1k", parallelism_first: str | None = Non
     return settings
 
 
-def _quantiles(values: np.ndarray) -> dict[str, int]:
+def size_quantiles(values: np.ndarray) -> dict[str, int]:
     ordered = np.sort(values)
     pick = lambda q: int(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))])  # noqa: E731
     return {"min": pick(0), "p25": pick(0.25), "median": pick(0.5), "p75": pick(0.75), "max": pick(1)}
@@ -83,7 +84,7 @@ def _report(name: str, estimate, real: np.ndarray) -> tuple[np.ndarray, dict, di
     """Print predicted vs real; return (predicted per task, predicted quantiles, real quantiles)."""
     predicted = np.array(estimate.estimated.partition_bytes, dtype=float)
     pq = estimate.estimated.partition_bytes_q.model_dump()
-    rq = _quantiles(real)
+    rq = size_quantiles(real)
     print(f"\n[{name}] reduce tasks: predicted {len(predicted)}, Spark {len(real)}")
     print(f"[{name}] total bytes: predicted {predicted.sum():.0f}, Spark {real.sum():.0f}")
     if len(predicted) == len(real):
@@ -323,12 +324,12 @@ def test_coalesce_after_skew_split_matches_suite():
 
 
 def test_parse_bytes_like_spark():
-    assert rules.parse_bytes("512k") == 512 * 1024
-    assert rules.parse_bytes("64m") == 64 * 1024**2
-    assert rules.parse_bytes("1g") == 1024**3
-    assert rules.parse_bytes("1048576") == 1048576
+    assert parse_bytes("512k") == 512 * 1024
+    assert parse_bytes("64m") == 64 * 1024**2
+    assert parse_bytes("1g") == 1024**3
+    assert parse_bytes("1048576") == 1048576
     with pytest.raises(ValueError):
-        rules.parse_bytes("lots")
+        parse_bytes("lots")
 
 
 # ---- errors and the CLI -------------------------------------------------------------------------------

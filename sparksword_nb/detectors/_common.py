@@ -6,13 +6,8 @@ numbers in an insight's evidence are the ones a user sees on the stage page.
 """
 from __future__ import annotations
 
+from ..spark.quantiles import quantile_sql
 from ..text import human_bytes, human_ms, ratio  # noqa: F401  (one formatter for the whole package)
-
-
-def hs_quantile(sorted_list: str, q: float, n: str = "n_ok") -> str:
-    """SQL for the History Server's quantile `q` of an ascending list with `n` elements."""
-    return f"{sorted_list}[least(floor({q} * {n})::BIGINT, {n} - 1) + 1]"
-
 
 # One row per stage attempt that has successful tasks. `read` is what a task of that stage reads:
 # shuffle bytes for a stage after a shuffle, input bytes for a scan stage. dur_med / dur_max are the
@@ -89,10 +84,10 @@ SELECT s.stage_id, s.stage_attempt_id, s.status, s.name, s.num_tasks, s.job_ids,
   s.parent_ids, s.submitted_ms, s.completed_ms,
   COALESCE(s.completed_ms - COALESCE(s.first_task_launched_ms, s.submitted_ms), 0) AS wall_ms,
   a.read_kind, a.n_ok, a.executors_used,
-  {hs_quantile('a.dur_sorted', 0.5, 'a.n_ok')} AS dur_med, a.dur_sorted[a.n_ok] AS dur_max,
+  {quantile_sql('a.dur_sorted', 0.5, 'a.n_ok')} AS dur_med, a.dur_sorted[a.n_ok] AS dur_max,
   a.longest.duration_ms AS longest_ok_ms,
-  {hs_quantile('a.read_sorted', 0.5, 'a.n_ok')} AS read_med, a.read_sorted[a.n_ok] AS read_max,
-  {hs_quantile('a.bytes_sorted', 0.5, 'a.n_ok')} AS bytes_med, a.bytes_sorted[a.n_ok] AS bytes_max,
+  {quantile_sql('a.read_sorted', 0.5, 'a.n_ok')} AS read_med, a.read_sorted[a.n_ok] AS read_max,
+  {quantile_sql('a.bytes_sorted', 0.5, 'a.n_ok')} AS bytes_med, a.bytes_sorted[a.n_ok] AS bytes_max,
   a.sum_duration_ms, a.sum_read_bytes, a.sum_task_bytes, a.sum_overhead_ms, a.longest, a.longest_warm, a.heaviest, a.biggest,
   s.executor_run_time_ms, s.jvm_gc_time_ms, s.memory_bytes_spilled, s.disk_bytes_spilled,
   s.input_bytes + COALESCE(a.sum_cached_bytes, 0) AS input_bytes, s.output_bytes, s.shuffle_write_bytes,
@@ -168,25 +163,6 @@ FROM sql_plan_nodes j
 JOIN sql_plan_nodes c ON c.execution_id = j.execution_id AND c.parent_node_id = j.node_id
 WHERE list_contains($join_names, j.node_name)
 """
-
-
-def join_type(simple_string: str) -> str:
-    """The join type from a join node's text, e.g. 'SortMergeJoin [k#1L], [k#3L], Inner' -> 'Inner'."""
-    for name in ("LeftOuter", "RightOuter", "FullOuter", "LeftSemi", "LeftAnti", "ExistenceJoin", "Cross", "Inner"):
-        if name in (simple_string or ""):
-            return name
-    return "Inner"
-
-
-def broadcastable_sides(join: str) -> tuple[int, ...]:
-    """Which sides (1 = left, 2 = right) Spark can broadcast for a join type."""
-    if join in ("Inner", "Cross"):
-        return (1, 2)
-    if join in ("LeftOuter", "LeftSemi", "LeftAnti", "ExistenceJoin"):
-        return (2,)
-    if join == "RightOuter":
-        return (1,)
-    return ()
 
 
 # Tables every detector reads, derived once per `run_detectors` call as temporary tables of the

@@ -8,7 +8,8 @@ over the cores: the work a broadcast hash join would not do.
 """
 from __future__ import annotations
 
-from ._common import DOCS_JOIN_HINTS, JOIN_SIDES, broadcastable_sides, human_bytes, human_ms, join_type
+from ..spark.joins import broadcastable_sides, join_type
+from ._common import DOCS_JOIN_HINTS, JOIN_SIDES, human_bytes, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
 

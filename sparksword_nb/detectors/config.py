@@ -33,22 +33,23 @@ class ConfigRisk(Detector):
 
     def detect(self, ctx: AppContext) -> list[Insight]:
         """One insight per risky setting that this run's measurements implicate."""
-        found = []
         by_type: dict[str, list[Insight]] = {}
         for i in ctx.findings:
             by_type.setdefault(i.type, []).append(i)
+        rules = (self._shuffle_partitions, self._memory_fraction, self._broadcast_disabled,
+                 self._dynamic_allocation, self._java_serializer)
+        return [insight for rule in rules for insight in rule(ctx, by_type)]
 
-        def largest(items: list[Insight]) -> Insight:
-            return max(items, key=lambda i: (i.impact_ms, i.stage_ids))
-
-        # 1. shuffle partitions for a tiny shuffle
+    def _shuffle_partitions(self, ctx: AppContext, by_type: dict[str, list[Insight]]) -> list[Insight]:
+        """Shuffle partitions for a tiny shuffle."""
+        found: list[Insight] = []
         coalescing = ctx.aqe_enabled and ctx.conf_true("spark.sql.adaptive.coalescePartitions.enabled", True)
         partitions = ctx.conf("spark.sql.shuffle.partitions")
         tiny = [i for i in by_type.get("too_many_small_tasks", [])
                 if i.evidence.get("read_metric") == "shuffle read" and i.sql_ids
                 and str(i.evidence.get("tasks")) == (partitions or "200")]
         if tiny and not coalescing:
-            top = largest(tiny)
+            top = _largest(tiny)
             found.append(ctx.insight(
                 self.type,
                 title=f"spark.sql.shuffle.partitions={partitions or '200 (default)'} for a "
@@ -72,12 +73,15 @@ class ConfigRisk(Detector):
                 stage_ids=sorted({s for i in tiny for s in i.stage_ids}),
                 job_ids=sorted({j for i in tiny for j in i.job_ids}), sql_ids=sorted({q for i in tiny for q in i.sql_ids}),
             ))
+        return found
 
-        # 2. memory fraction lowered in a run that spilled or collected
+    def _memory_fraction(self, ctx: AppContext, by_type: dict[str, list[Insight]]) -> list[Insight]:
+        """Memory fraction lowered in a run that spilled or collected."""
+        found: list[Insight] = []
         fraction = ctx.conf("spark.memory.fraction")
         memory_findings = by_type.get("spill", []) + by_type.get("gc_pressure", [])
         if fraction is not None and _float(fraction) < 0.6 and memory_findings:
-            top = largest(memory_findings)
+            top = _largest(memory_findings)
             found.append(ctx.insight(
                 self.type,
                 title=f"spark.memory.fraction={fraction} (default 0.6) in a run that "
@@ -99,11 +103,14 @@ class ConfigRisk(Detector):
                 job_ids=sorted({j for i in memory_findings for j in i.job_ids}),
                 sql_ids=sorted({q for i in memory_findings for q in i.sql_ids}),
             ))
+        return found
 
-        # 3. broadcasts disabled while a join had a small side
+    def _broadcast_disabled(self, ctx: AppContext, by_type: dict[str, list[Insight]]) -> list[Insight]:
+        """Broadcasts disabled while a join had a small side."""
+        found: list[Insight] = []
         candidates = by_type.get("broadcast_join_candidate", [])
         if ctx.conf("spark.sql.autoBroadcastJoinThreshold", "").strip() == "-1" and candidates:
-            top = largest(candidates)
+            top = _largest(candidates)
             found.append(ctx.insight(
                 self.type,
                 title="spark.sql.autoBroadcastJoinThreshold=-1 disabled broadcast joins",
@@ -123,8 +130,11 @@ class ConfigRisk(Detector):
                 job_ids=sorted({j for i in candidates for j in i.job_ids}),
                 sql_ids=sorted({q for i in candidates for q in i.sql_ids}),
             ))
+        return found
 
-        # 4. dynamic allocation that can lose shuffle files
+    def _dynamic_allocation(self, ctx: AppContext, by_type: dict[str, list[Insight]]) -> list[Insight]:
+        """Dynamic allocation that can lose shuffle files."""
+        found: list[Insight] = []
         if (ctx.conf_true("spark.dynamicAllocation.enabled", False)
                 and not ctx.conf_true("spark.shuffle.service.enabled", False)
                 and not ctx.conf_true("spark.dynamicAllocation.shuffleTracking.enabled", True)):
@@ -143,8 +153,11 @@ class ConfigRisk(Detector):
                             "data alive longer) or run the external shuffle service (spark.shuffle.service.enabled=true)."),
                 docs_url=DOCS_DYNAMIC_ALLOCATION,
             ))
+        return found
 
-        # 5. Java serialization for large RDD shuffles
+    def _java_serializer(self, ctx: AppContext, by_type: dict[str, list[Insight]]) -> list[Insight]:
+        """Java serialization for large RDD shuffles."""
+        found: list[Insight] = []
         serializer = ctx.conf("spark.serializer", "org.apache.spark.serializer.JavaSerializer")
         if serializer.endswith("JavaSerializer"):
             rdd = ctx.rows(RDD_SHUFFLE)[0]
@@ -171,6 +184,10 @@ class ConfigRisk(Detector):
 def _number(value: object) -> float:
     """An evidence value that holds a number, as one (0 when it holds none)."""
     return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _largest(items: list[Insight]) -> Insight:
+    return max(items, key=lambda i: (i.impact_ms, i.stage_ids))
 
 
 def _float(text: str) -> float:

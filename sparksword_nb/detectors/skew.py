@@ -67,7 +67,7 @@ def aqe_split_check(ctx: AppContext, stage_id: int, heavy_bytes: int) -> SplitCh
     text says why (the stage is no sort-merge join, a single map task, ...).
     """
     from ..simulate import whatif
-    from ..simulate.spark_rules import parse_bytes
+    from ..spark.units import parse_bytes
 
     settings: dict[str, str] = {}
     if not ctx.aqe_enabled:

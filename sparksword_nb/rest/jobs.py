@@ -362,193 +362,225 @@ def _settings(log: EventLog) -> tuple[int, dict[int, int], tuple[Any, Any] | Non
     return default_cpus, profile_cpus, driver_info
 
 
-def replay_status(log: EventLog) -> StatusReplay:
-    """Replay the log's job, stage, task and executor events as the History Server's AppStatusListener does."""
-    default_cpus, profile_cpus, driver_info = _settings(log)
-    task_peaks = _task_peaks(log)
-    live_jobs: dict[int, _Job] = {}
-    live_stages: dict[tuple[int, int], _Stage] = {}
-    live_executors: dict[str, _Executor] = {}
-    dead_executors: dict[str, _Executor] = {}
-    written_jobs: dict[int, dict[str, Any]] = {}
-    written_executors: dict[str, dict[str, Any]] = {}
+class _StatusListener:
+    """AppStatusListener's bookkeeping of jobs and executors, one method per event kind, fed in log order."""
 
-    def stage_for(stage_id: int, attempt: int, num_tasks: int, submitted_ms: int | None) -> _Stage:
+    def __init__(self, log: EventLog) -> None:
+        self.default_cpus, self.profile_cpus, self.driver_info = _settings(log)
+        self.task_peaks = _task_peaks(log)
+        self.live_jobs: dict[int, _Job] = {}
+        self.live_stages: dict[tuple[int, int], _Stage] = {}
+        self.live_executors: dict[str, _Executor] = {}
+        self.dead_executors: dict[str, _Executor] = {}
+        self.written_jobs: dict[int, dict[str, Any]] = {}
+        self.written_executors: dict[str, dict[str, Any]] = {}
+
+    def stage_for(self, stage_id: int, attempt: int, num_tasks: int, submitted_ms: int | None) -> _Stage:
         # getOrCreateStage: the newest stage info replaces the old one
-        stage = live_stages.get((stage_id, attempt))
+        stage = self.live_stages.get((stage_id, attempt))
         if stage is None:
-            stage = live_stages[(stage_id, attempt)] = _Stage(stage_id, num_tasks, submitted_ms)
+            stage = self.live_stages[(stage_id, attempt)] = _Stage(stage_id, num_tasks, submitted_ms)
         stage.num_tasks, stage.submitted_ms = num_tasks, submitted_ms
         return stage
 
-    def executor_for(executor_id: str, time_ms: int) -> _Executor:
-        executor = live_executors.get(executor_id)
+    def executor_for(self, executor_id: str, time_ms: int) -> _Executor:
+        executor = self.live_executors.get(executor_id)
         if executor is None:
-            executor = live_executors[executor_id] = _Executor(executor_id, time_ms)
+            executor = self.live_executors[executor_id] = _Executor(executor_id, time_ms)
         return executor
 
-    def active_for_live_stages(executor: _Executor) -> bool:
-        return any((s.submitted_ms or 0) < (executor.remove_ms or 0) for s in live_stages.values())
+    def active_for_live_stages(self, executor: _Executor) -> bool:
+        return any((s.submitted_ms or 0) < (executor.remove_ms or 0) for s in self.live_stages.values())
 
-    for event in _load_events(log):
-        kind = event[1]
-        if kind == _TASK_START:
-            _, _, stage_id, attempt, executor_id = event
-            stage = live_stages.get((stage_id, attempt))
-            if stage is not None:
-                stage.active_tasks += 1
-                for job in stage.jobs:
-                    job.active_tasks += 1
-            executor = live_executors.get(executor_id)
-            if executor is not None:
-                executor.active_tasks += 1
-                executor.total_tasks += 1
-        elif kind == _TASK_END:
-            (_, _, stage_id, attempt, index, executor_id, reason, kill_reason, commit_job, commit_partition,
-             commit_attempt, duration, gc_time, input_bytes, shuffle_read, shuffle_write) = event
-            completed, failed, killed, active = _task_deltas(reason)
-            killed_key = _killed_reason(reason, kill_reason, commit_job, commit_partition, commit_attempt)
-            stage = live_stages.get((stage_id, attempt))
-            if stage is not None:
-                stage.active_tasks -= active
-                # SPARK-24415: a finished stage leaves the live set with its last task
-                remove_stage = stage.active_tasks == 0 and stage.status in ("COMPLETE", "FAILED")
-                for job in stage.jobs:
-                    job.active_tasks -= active
-                    job.completed_tasks += completed
-                    if completed:
-                        job.completed_indices.add((stage_id, index))
-                    job.failed_tasks += failed
-                    job.killed_tasks += killed
-                    if killed_key is not None:
-                        job.killed_summary[killed_key] = job.killed_summary.get(killed_key, 0) + 1
-                    if remove_stage:
-                        written_jobs[job.job_id] = job.to_api()
-                if remove_stage:
-                    del live_stages[(stage_id, attempt)]
-            executor = live_executors.get(executor_id)
-            if executor is not None:
-                executor.active_tasks -= active
-                executor.completed_tasks += completed
-                executor.failed_tasks += failed
-                executor.total_duration += duration
-                # a resubmitted task keeps the metrics of its first attempt
-                if reason != "Resubmitted":
-                    executor.total_gc_time += gc_time
-                    executor.total_input_bytes += input_bytes
-                    executor.total_shuffle_read += shuffle_read
-                    executor.total_shuffle_write += shuffle_write
-        elif kind == _JOB_START:
-            (_, _, job_id, _status, _completed, name, description, submitted_ms, stage_ids, job_group, job_tags,
-             stage_infos) = event
-            infos = stage_infos or []
-            job = _Job(
-                job_id=job_id,
-                name=name or "",
-                description=description,
-                submitted_ms=submitted_ms if submitted_ms is not None and submitted_ms > 0 else None,
-                stage_ids=list(stage_ids or []),
-                job_group=job_group,
-                job_tags=_job_tags(job_tags),
-                # an over-estimate: the tasks of every stage the JobStart did not mark as completed
-                num_tasks=sum(i["num_tasks"] or 0 for i in infos if i["completion_ms"] is None),
-            )
-            live_jobs[job_id] = job
-            for info in infos:
-                stage = stage_for(info["stage_id"], info["stage_attempt_id"], info["num_tasks"] or 0,
-                                  info["submission_ms"])
-                stage.jobs.append(job)
-        elif kind == _JOB_END:
-            _, _, job_id, status, completed_ms = event
-            if job_id not in live_jobs:
-                continue
-            job = live_jobs.pop(job_id)
-            for key, stage in list(live_stages.items()):
-                if key[0] in job.stage_ids and stage.status == "PENDING":
-                    stage.status = "SKIPPED"
-                    job.skipped_stages.add(stage.stage_id)
-                    job.skipped_tasks += stage.num_tasks
-                    del live_stages[key]
-            job.status = status if status in ("SUCCEEDED", "FAILED") else "FAILED"
-            job.completed_ms = completed_ms if completed_ms is not None and completed_ms > 0 else None
-            written_jobs[job_id] = job.to_api()
-        elif kind == _STAGE_SUBMITTED:
-            _, _, stage_id, attempt, num_tasks, submitted_ms = event
-            stage = stage_for(stage_id, attempt, num_tasks or 0, submitted_ms)
-            stage.status = "ACTIVE"
-            stage.jobs = [job for job in live_jobs.values() if stage_id in job.stage_ids]
+    def on_task_start(self, event: tuple) -> None:
+        _, _, stage_id, attempt, executor_id = event
+        stage = self.live_stages.get((stage_id, attempt))
+        if stage is not None:
+            stage.active_tasks += 1
             for job in stage.jobs:
-                job.completed_stages.discard(stage_id)
-                job.active_stages += 1
-        elif kind == _STAGE_COMPLETED:
-            _, _, stage_id, attempt, num_tasks, submitted_ms, status = event
-            stage = live_stages.get((stage_id, attempt))
-            if stage is not None:
-                stage.num_tasks, stage.submitted_ms, stage.status = num_tasks or 0, submitted_ms, status
-                for job in stage.jobs:
-                    if status == "COMPLETE":
-                        job.completed_stages.add(stage_id)
-                    elif status == "SKIPPED":
-                        job.skipped_stages.add(stage_id)
-                        job.skipped_tasks += stage.num_tasks
-                    else:
-                        job.failed_stages += 1
-                    job.active_stages -= 1
-                for executor_id in stage.excluded_executors:
-                    executor = live_executors.get(executor_id)
-                    if executor is not None:
-                        executor.excluded_in_stages.discard(stage_id)
-                if stage.active_tasks == 0:
-                    del live_stages[(stage_id, attempt)]
-            dead_executors = {k: e for k, e in dead_executors.items() if active_for_live_stages(e)}
-        elif kind == _EXECUTOR_ADDED:
-            _, _, executor_id, time_ms, host, cores, profile, log_urls, attributes, resources = event
-            executor = executor_for(executor_id, time_ms)
-            executor.host, executor.is_active, executor.total_cores = host, True, int(cores or 0)
-            profile = int(profile or 0)
-            cpus = profile_cpus.get(profile, default_cpus)
-            # The History Server's own configuration never makes a profile's core limit "known", so
-            # maxTasks is always the executor's cores over the task CPUs.
-            executor.max_tasks = int(executor.total_cores / cpus) if cpus else 0
-            executor.executor_logs, executor.attributes, executor.resources = log_urls, attributes, resources
-            executor.resource_profile_id = profile
-        elif kind == _BLOCK_MANAGER_ADDED:
-            _, _, executor_id, time_ms, host, port, max_memory, on_heap, off_heap = event
-            executor = executor_for(executor_id, time_ms)
-            executor.host_port = f"{host}:{port}"
-            if on_heap is not None:
-                executor.total_on_heap, executor.total_off_heap = on_heap, off_heap or 0
-            executor.is_active = True
-            executor.max_memory = max_memory or 0
-            if executor_id == _DRIVER and driver_info is not None:
-                # ApplicationStart (right after the driver's block manager registers) carries the driver logs
-                executor.executor_logs = _json_map(driver_info[0])
-                executor.attributes = _json_map(driver_info[1])
-        elif kind == _EXECUTOR_REMOVED:
-            _, _, executor_id, removed_ms, reason = event
-            executor = live_executors.pop(executor_id, None)
-            if executor is not None:
-                executor.is_active, executor.remove_ms, executor.remove_reason = False, removed_ms, reason
-                update_peaks(executor.peaks, task_peaks.get(executor_id, executor.peaks))
-                written_executors[executor_id] = executor.to_api()
-                if active_for_live_stages(executor):
-                    dead_executors[executor_id] = executor
-        elif kind == _EXCLUSION:
-            _, _, what, executor_id, host, stage_id, attempt = event
-            _apply_exclusion(what, executor_id, host, stage_id, attempt, live_stages, live_executors)
-        elif kind == _STAGE_EXECUTOR_METRICS:
-            _, _, stage_id, attempt, executor_id, metrics = event
-            executor = live_executors.get(executor_id) or dead_executors.get(executor_id)
-            if executor is not None and update_peaks(executor.peaks, metrics):
-                written_executors[executor_id] = executor.to_api()
+                job.active_tasks += 1
+        executor = self.live_executors.get(executor_id)
+        if executor is not None:
+            executor.active_tasks += 1
+            executor.total_tasks += 1
 
-    # The store's final flush writes every entity still live.
-    for job in live_jobs.values():
-        written_jobs[job.job_id] = job.to_api()
-    for executor in live_executors.values():
-        update_peaks(executor.peaks, task_peaks.get(executor.executor_id, executor.peaks))
-        written_executors[executor.executor_id] = executor.to_api()
-    return StatusReplay(jobs=written_jobs, executors=written_executors)
+    def on_task_end(self, event: tuple) -> None:
+        (_, _, stage_id, attempt, index, executor_id, reason, kill_reason, commit_job, commit_partition,
+         commit_attempt, duration, gc_time, input_bytes, shuffle_read, shuffle_write) = event
+        completed, failed, killed, active = _task_deltas(reason)
+        killed_key = _killed_reason(reason, kill_reason, commit_job, commit_partition, commit_attempt)
+        stage = self.live_stages.get((stage_id, attempt))
+        if stage is not None:
+            stage.active_tasks -= active
+            # SPARK-24415: a finished stage leaves the live set with its last task
+            remove_stage = stage.active_tasks == 0 and stage.status in ("COMPLETE", "FAILED")
+            for job in stage.jobs:
+                job.active_tasks -= active
+                job.completed_tasks += completed
+                if completed:
+                    job.completed_indices.add((stage_id, index))
+                job.failed_tasks += failed
+                job.killed_tasks += killed
+                if killed_key is not None:
+                    job.killed_summary[killed_key] = job.killed_summary.get(killed_key, 0) + 1
+                if remove_stage:
+                    self.written_jobs[job.job_id] = job.to_api()
+            if remove_stage:
+                del self.live_stages[(stage_id, attempt)]
+        executor = self.live_executors.get(executor_id)
+        if executor is not None:
+            executor.active_tasks -= active
+            executor.completed_tasks += completed
+            executor.failed_tasks += failed
+            executor.total_duration += duration
+            # a resubmitted task keeps the metrics of its first attempt
+            if reason != "Resubmitted":
+                executor.total_gc_time += gc_time
+                executor.total_input_bytes += input_bytes
+                executor.total_shuffle_read += shuffle_read
+                executor.total_shuffle_write += shuffle_write
+
+    def on_job_start(self, event: tuple) -> None:
+        (_, _, job_id, _status, _completed, name, description, submitted_ms, stage_ids, job_group, job_tags,
+         stage_infos) = event
+        infos = stage_infos or []
+        job = _Job(
+            job_id=job_id,
+            name=name or "",
+            description=description,
+            submitted_ms=submitted_ms if submitted_ms is not None and submitted_ms > 0 else None,
+            stage_ids=list(stage_ids or []),
+            job_group=job_group,
+            job_tags=_job_tags(job_tags),
+            # an over-estimate: the tasks of every stage the JobStart did not mark as completed
+            num_tasks=sum(i["num_tasks"] or 0 for i in infos if i["completion_ms"] is None),
+        )
+        self.live_jobs[job_id] = job
+        for info in infos:
+            stage = self.stage_for(info["stage_id"], info["stage_attempt_id"], info["num_tasks"] or 0,
+                              info["submission_ms"])
+            stage.jobs.append(job)
+
+    def on_job_end(self, event: tuple) -> None:
+        _, _, job_id, status, completed_ms = event
+        if job_id not in self.live_jobs:
+            return
+        job = self.live_jobs.pop(job_id)
+        for key, stage in list(self.live_stages.items()):
+            if key[0] in job.stage_ids and stage.status == "PENDING":
+                stage.status = "SKIPPED"
+                job.skipped_stages.add(stage.stage_id)
+                job.skipped_tasks += stage.num_tasks
+                del self.live_stages[key]
+        job.status = status if status in ("SUCCEEDED", "FAILED") else "FAILED"
+        job.completed_ms = completed_ms if completed_ms is not None and completed_ms > 0 else None
+        self.written_jobs[job_id] = job.to_api()
+
+    def on_stage_submitted(self, event: tuple) -> None:
+        _, _, stage_id, attempt, num_tasks, submitted_ms = event
+        stage = self.stage_for(stage_id, attempt, num_tasks or 0, submitted_ms)
+        stage.status = "ACTIVE"
+        stage.jobs = [job for job in self.live_jobs.values() if stage_id in job.stage_ids]
+        for job in stage.jobs:
+            job.completed_stages.discard(stage_id)
+            job.active_stages += 1
+
+    def on_stage_completed(self, event: tuple) -> None:
+        _, _, stage_id, attempt, num_tasks, submitted_ms, status = event
+        stage = self.live_stages.get((stage_id, attempt))
+        if stage is not None:
+            stage.num_tasks, stage.submitted_ms, stage.status = num_tasks or 0, submitted_ms, status
+            for job in stage.jobs:
+                if status == "COMPLETE":
+                    job.completed_stages.add(stage_id)
+                elif status == "SKIPPED":
+                    job.skipped_stages.add(stage_id)
+                    job.skipped_tasks += stage.num_tasks
+                else:
+                    job.failed_stages += 1
+                job.active_stages -= 1
+            for executor_id in stage.excluded_executors:
+                executor = self.live_executors.get(executor_id)
+                if executor is not None:
+                    executor.excluded_in_stages.discard(stage_id)
+            if stage.active_tasks == 0:
+                del self.live_stages[(stage_id, attempt)]
+        self.dead_executors = {k: e for k, e in self.dead_executors.items() if self.active_for_live_stages(e)}
+
+    def on_executor_added(self, event: tuple) -> None:
+        _, _, executor_id, time_ms, host, cores, profile, log_urls, attributes, resources = event
+        executor = self.executor_for(executor_id, time_ms)
+        executor.host, executor.is_active, executor.total_cores = host, True, int(cores or 0)
+        profile = int(profile or 0)
+        cpus = self.profile_cpus.get(profile, self.default_cpus)
+        # The History Server's own configuration never makes a profile's core limit "known", so
+        # maxTasks is always the executor's cores over the task CPUs.
+        executor.max_tasks = int(executor.total_cores / cpus) if cpus else 0
+        executor.executor_logs, executor.attributes, executor.resources = log_urls, attributes, resources
+        executor.resource_profile_id = profile
+
+    def on_block_manager_added(self, event: tuple) -> None:
+        _, _, executor_id, time_ms, host, port, max_memory, on_heap, off_heap = event
+        executor = self.executor_for(executor_id, time_ms)
+        executor.host_port = f"{host}:{port}"
+        if on_heap is not None:
+            executor.total_on_heap, executor.total_off_heap = on_heap, off_heap or 0
+        executor.is_active = True
+        executor.max_memory = max_memory or 0
+        if executor_id == _DRIVER and self.driver_info is not None:
+            # ApplicationStart (right after the driver's block manager registers) carries the driver logs
+            executor.executor_logs = _json_map(self.driver_info[0])
+            executor.attributes = _json_map(self.driver_info[1])
+
+    def on_executor_removed(self, event: tuple) -> None:
+        _, _, executor_id, removed_ms, reason = event
+        executor = self.live_executors.pop(executor_id, None)
+        if executor is not None:
+            executor.is_active, executor.remove_ms, executor.remove_reason = False, removed_ms, reason
+            update_peaks(executor.peaks, self.task_peaks.get(executor_id, executor.peaks))
+            self.written_executors[executor_id] = executor.to_api()
+            if self.active_for_live_stages(executor):
+                self.dead_executors[executor_id] = executor
+
+    def on_exclusion(self, event: tuple) -> None:
+        _, _, what, executor_id, host, stage_id, attempt = event
+        _apply_exclusion(what, executor_id, host, stage_id, attempt, self.live_stages, self.live_executors)
+
+    def on_stage_executor_metrics(self, event: tuple) -> None:
+        _, _, stage_id, attempt, executor_id, metrics = event
+        executor = self.live_executors.get(executor_id) or self.dead_executors.get(executor_id)
+        if executor is not None and update_peaks(executor.peaks, metrics):
+            self.written_executors[executor_id] = executor.to_api()
+
+    def finish(self) -> StatusReplay:
+        """The store's final flush writes every entity still live."""
+        for job in self.live_jobs.values():
+            self.written_jobs[job.job_id] = job.to_api()
+        for executor in self.live_executors.values():
+            update_peaks(executor.peaks, self.task_peaks.get(executor.executor_id, executor.peaks))
+            self.written_executors[executor.executor_id] = executor.to_api()
+        return StatusReplay(jobs=self.written_jobs, executors=self.written_executors)
+
+
+def replay_status(log: EventLog) -> StatusReplay:
+    """Replay the log's job, stage, task and executor events as the History Server's AppStatusListener does."""
+    listener = _StatusListener(log)
+    handlers = {
+        _TASK_START: listener.on_task_start,
+        _TASK_END: listener.on_task_end,
+        _JOB_START: listener.on_job_start,
+        _JOB_END: listener.on_job_end,
+        _STAGE_SUBMITTED: listener.on_stage_submitted,
+        _STAGE_COMPLETED: listener.on_stage_completed,
+        _EXECUTOR_ADDED: listener.on_executor_added,
+        _BLOCK_MANAGER_ADDED: listener.on_block_manager_added,
+        _EXECUTOR_REMOVED: listener.on_executor_removed,
+        _EXCLUSION: listener.on_exclusion,
+        _STAGE_EXECUTOR_METRICS: listener.on_stage_executor_metrics,
+    }
+    for event in _load_events(log):
+        handlers[event[1]](event)
+    return listener.finish()
 
 
 def _apply_exclusion(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SparkswordError
 from ..ingest.schema import EXECUTOR_METRIC_NAMES
+from ..spark.quantiles import quantile_indices
 from .format import spark_date
 
 if TYPE_CHECKING:
@@ -449,11 +450,6 @@ def _error_message(reason: dict[str, Any] | None) -> str | None:
 
 
 # ---- quantiles (AppStatusStore.taskSummary) ---------------------------------------------------------------
-def _quantile_indices(quantiles: list[float], count: int) -> list[int]:
-    """The positions Spark reads for each quantile: min((q * count).toLong, count - 1)."""
-    return [min(int(q * count), count - 1) for q in quantiles]
-
-
 def _pick(values: list[int], indices: list[int]) -> list[float]:
     """Spark scans a metric's index from 0 upwards and takes the values at the quantile positions."""
     ordered = sorted(v for v in values if v >= 0)
@@ -469,7 +465,7 @@ def _task_summary(tasks: list[_Task], quantiles: list[float]) -> dict[str, Any] 
     count = sum(1 for row in succeeded if (row["executor_run_time_ms"] or 0) >= 0)
     if count <= 0:
         return None
-    idx = _quantile_indices(quantiles, count)
+    idx = quantile_indices(quantiles, count)
 
     def dist(column: str) -> list[float]:
         return _pick([row[column] or 0 for row in succeeded], idx)
@@ -792,7 +788,7 @@ def _executor_metrics_distributions(
     if not summaries:
         return None
     values = list(summaries.values())
-    idx = _quantile_indices(quantiles, len(values))
+    idx = quantile_indices(quantiles, len(values))
 
     def dist(field: str) -> list[float]:
         ordered = sorted(float(v[field]) for v in values)
@@ -805,7 +801,7 @@ def _executor_metrics_distributions(
     )
     out: dict[str, Any] = {"quantiles": quantiles, **{f: dist(f) for f in fields}}
     peaks = [v["peakMemoryMetrics"] for v in values if "peakMemoryMetrics" in v]
-    peak_idx = _quantile_indices(quantiles, len(peaks))
+    peak_idx = quantile_indices(quantiles, len(peaks))
     out["peakMemoryMetrics"] = {
         name: [float(sorted(p[name] for p in peaks)[i]) for i in peak_idx] if peaks else []
         for name in EXECUTOR_METRIC_NAMES

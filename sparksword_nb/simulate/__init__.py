@@ -2,7 +2,7 @@
 
 `whatif(log, stage_id, settings)` estimates a measured reduce stage under other settings
 (`spark.sql.shuffle.partitions`, AQE coalescing and skew-join splitting, broadcast threshold, executor count);
-`spark_rules` holds Spark's own partitioning rules; `shape` is the free-form model the playground teaches with.
+`..spark.shuffle` holds Spark's own partitioning rules; `shape` is the free-form model the playground teaches with.
 """
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..detectors._common import join_type
 from ..errors import SparkswordError
+from ..spark.joins import join_type
 
 if TYPE_CHECKING:
     from ..store import EventLog

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import numpy as np
 from typing import TYPE_CHECKING
 
+from ..spark.attempts import LATEST_STAGE_ATTEMPT
+
 if TYPE_CHECKING:
     from ..store import EventLog
 
@@ -100,8 +102,7 @@ def replay_application_jobs(log: EventLog, cores: int) -> list[JobReplay]:
         "SELECT job_id, completed_ms - submitted_ms, stage_ids FROM jobs WHERE status = 'SUCCEEDED' ORDER BY job_id"
     ).fetchall()
     rows = log.sql(
-        """SELECT stage_id, list_sort(parent_ids), status FROM stages
-           QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1"""
+        f"SELECT stage_id, list_sort(parent_ids), status FROM stages {LATEST_STAGE_ATTEMPT}"
     ).fetchall()
     info = {int(s): (list(p or []), st) for s, p, st in rows}
     durations: dict[int, list[float]] = {}

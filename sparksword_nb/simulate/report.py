@@ -1,8 +1,7 @@
 """Plain text for a what-if `Estimate`: the measured stage beside the estimate, then the assumptions."""
 from __future__ import annotations
 
-from ..text import human_bytes, human_ms
-from ..text import terminal_safe as _terminal_safe
+from ..text import human_bytes, human_ms, terminal_safe
 from .whatif import Estimate, StageShape
 
 
@@ -36,8 +35,8 @@ def format_estimate(est: Estimate) -> str:
     width = max(len(r[0]) for r in rows)
     col = max(12, *(len(r[1]) for r in rows))
     lines = [
-        f"What-if for stage {est.stage_id}.{est.stage_attempt_id} of {est.app_id}: {_terminal_safe(est.stage_name)[:70]}",
-        f"Settings     {_terminal_safe(settings)}",
+        f"What-if for stage {est.stage_id}.{est.stage_attempt_id} of {est.app_id}: {terminal_safe(est.stage_name)[:70]}",
+        f"Settings     {terminal_safe(settings)}",
         "",
         f"  {'':<{width}}  {'measured':<{col}}  estimated",
     ]
@@ -58,11 +57,11 @@ def format_estimate(est: Estimate) -> str:
                          f"(thresholds {', '.join(human_bytes(t) for t in sj.thresholds)}), "
                          f"{sj.tasks_from_splits} extra tasks from splits")
         if sj.why_none:
-            lines.append(f"AQE skew join split nothing: {_terminal_safe(sj.why_none)}")
+            lines.append(f"AQE skew join split nothing: {terminal_safe(sj.why_none)}")
     if est.broadcast:
         b = est.broadcast
         verdict = f"broadcast the {b.broadcast_side} side" if b.broadcast_side else "no broadcast"
-        lines.append(f"Broadcast: {verdict}: {_terminal_safe(b.reason)}")
+        lines.append(f"Broadcast: {verdict}: {terminal_safe(b.reason)}")
     me = est.model_error
     err = f"{me.error:+.0%}" if me.error is not None else "unknown"
     lines += ["", f"Model check: replaying the measured tasks on the real {me.cores} cores gives "
@@ -71,6 +70,6 @@ def format_estimate(est: Estimate) -> str:
         lines.append(f"Job {job.job_id}: real {human_ms(job.real_ms)}, replay {human_ms(job.replay_real_cores_ms)} on "
                      f"{me.cores} cores, {human_ms(job.replay_whatif_cores_ms)} on {e.cores} cores")
     lines += ["", "Assumptions (every estimated number rests on these)"]
-    lines += [f"  - {_terminal_safe(a)}" for a in est.assumptions]
+    lines += [f"  - {terminal_safe(a)}" for a in est.assumptions]
     lines += ["", est.note]
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 skew-join splitting, a broadcast join, another core count.
 
 Each estimate starts from the stage's measured shuffle partitions (`measured.py`), applies Spark's own
-rules (`spark_rules.py`) in the order Spark applies them (skew splitting, then coalescing), and says which
+rules (`spark/shuffle.py`) in the order Spark applies them (skew splitting, then coalescing), and says which
 assumptions it rests on. Numbers are estimates, not promises.
 """
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ..detectors._common import broadcastable_sides
 from ..errors import SparkswordError
+from ..spark import shuffle as rules
+from ..spark.joins import broadcastable_sides
+from ..spark.units import parse_bytes
 from ..text import human_bytes
-from . import spark_rules as rules
 from .measured import MeasuredStage, ShuffleSide, measure_stage
 from .replay import replay_application_jobs, stage_makespan, waves
 
@@ -59,7 +60,7 @@ def _parse(key: str, kind: str, raw: Any) -> Any:
         if kind == "float":
             return float(text)
         if kind == "bytes":
-            return rules.parse_bytes(text)
+            return parse_bytes(text)
         if kind == "bool":
             if text.lower() in ("true", "1", "yes"):
                 return True
@@ -224,7 +225,7 @@ class Estimate(BaseModel):
 
 
 # ---- partition sizes -----------------------------------------------------------------------------------
-def _quantiles(sizes: np.ndarray) -> SizeQuantiles:
+def size_quantiles(sizes: np.ndarray) -> SizeQuantiles:
     """Nearest-rank quantiles 0, .25, .5, .75, 1."""
     if len(sizes) == 0:
         return SizeQuantiles(min=0, p25=0, median=0, p75=0, max=0)
@@ -240,7 +241,7 @@ def spread_quantiles(means: np.ndarray, spreads: np.ndarray) -> SizeQuantiles:
     means, spreads = np.asarray(means, dtype=float), np.asarray(spreads, dtype=float)
     n = len(means)
     if n == 0 or not spreads.any():
-        return _quantiles(means)
+        return size_quantiles(means)
     erf = np.vectorize(math.erf)
     lo = float(np.min(means - 6 * spreads))
     hi = float(np.max(means + 6 * spreads))
@@ -428,7 +429,7 @@ def _median_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(coef[0]), float(coef[1])
 
 
-def _time_model(measured: MeasuredStage) -> tuple[float, float, float, float, float]:
+def time_model(measured: MeasuredStage) -> tuple[float, float, float, float, float]:
     """(fixed ms, ms per byte, low factor, high factor, mean ms per byte): task duration = fixed + rate x
     bytes, a median line through the measured tasks; the factors are the 10th and 90th percentiles of
     measured / fitted; the mean rate (all the stage's time beyond the fixed part over all its bytes) bounds
@@ -489,9 +490,81 @@ def whatif(log: EventLog, stage_id: int, settings: dict[str, Any] | None = None)
     measured = measure_stage(log, stage_id)
     s = resolve_settings(settings, measured.config)
     assumptions: list[str] = list(measured.notes)
-    m = measured.num_partitions
 
-    # 1. how many shuffle partitions the map side writes
+    # 1. how many shuffle partitions the map side writes, and what each holds
+    n, origin_fixed = _written_partitions(measured, s, assumptions)
+    shapes, part_bytes, part_spread = _redistributed(measured, n, assumptions)
+
+    # map outputs as the driver sees them, and in seeded draws of the block scatter the log cannot tell
+    def seen_sizes(seed: int | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return _seen_sizes(measured, shapes, s, seed)
+
+    seen_per_side, per_map = seen_sizes(None)
+
+    tasks = [
+        _Task(float(part_bytes[j]), int(sum(x[j] for x in seen_per_side)), j, j + 1, float(part_spread[j]))
+        for j in range(n)
+    ]
+    aqe_info = skew_info = bcast_info = None
+
+    # 2. broadcast instead of a shuffled join
+    aqe_on = bool(s["spark.sql.adaptive.enabled"])
+    if measured.join_type and len(measured.sides) == 2:
+        bcast_info = _broadcast(measured, s, aqe_on)
+        if bcast_info.broadcast_side:
+            tasks = _broadcast_tasks(measured, bcast_info, aqe_on, assumptions)
+
+    # 3. AQE skew-join splitting, then 4. coalescing
+    if aqe_on and not (bcast_info and bcast_info.broadcast_side):
+        split = None
+        if measured.join_type and len(measured.sides) == 2 and s["spark.sql.adaptive.skewJoin.enabled"]:
+            skew_info, split = _skew_split(measured, s, shapes, seen_per_side, per_map)
+        elif any(s.given(k) for k in SETTINGS if ".skewJoin." in k):
+            skew_info = _no_skew_split("spark.sql.adaptive.skewJoin.enabled is false"
+                                       if not s["spark.sql.adaptive.skewJoin.enabled"] else
+                                       "this stage is not the reduce stage of a sort-merge join, the only place AQE "
+                                       "splits skew")
+        if s["spark.sql.adaptive.coalescePartitions.enabled"] and not origin_fixed:
+            scattered = [seen_sizes(seed)[0] for seed in range(1, SCATTER_DRAWS + 1)]
+            tasks, aqe_info = _coalesce(measured, s, part_bytes, part_spread, seen_per_side, shapes, split, scattered)
+            assumptions.append(aqe_info.rounding_note)
+        elif split is not None:
+            tasks = split
+    if not aqe_on and any(s.given(k) for k in SETTINGS if ".skewJoin." in k):
+        skew_info = _no_skew_split("spark.sql.adaptive.enabled is false: AQE makes no skew split")
+
+    # 5. time, waves, spill
+    cores = _cores(measured, s)
+    task_bytes = np.array([t.bytes for t in tasks])
+    task_spread = np.array([t.spread for t in tasks])
+    time = _stage_time(measured, task_bytes, cores, assumptions)
+    replay_real = stage_makespan(measured.task_duration_ms, measured.cores)
+    error = ModelError(
+        cores=measured.cores, replay_ms=replay_real, real_ms=measured.wall_ms,
+        error=((replay_real - measured.wall_ms) / measured.wall_ms) if measured.wall_ms else None,
+    )
+    jobs = _job_times(log, measured, cores, assumptions)
+    estimated_shape = StageShape(
+        tasks=len(tasks), partition_bytes=[int(round(b)) for b in task_bytes],
+        partition_bytes_q=spread_quantiles(task_bytes, task_spread),
+        shuffle_read_bytes=int(round(task_bytes.sum())), cores=cores, waves=round(waves(len(tasks), cores), 2),
+        time=time, tasks_at_spill_risk=_spill_risk(task_bytes, measured),
+    )
+    assumptions = list(dict.fromkeys(assumptions))  # each said once, in order
+    return Estimate(
+        app_id=log.app_id, stage_id=measured.stage_id, stage_attempt_id=measured.stage_attempt_id,
+        stage_name=measured.name, settings={k: str(v) for k, v in settings.items()},
+        effective={k: f"{_show(s.values[k])} ({s.sources[k]})" for k in SETTINGS if s.values[k] is not None},
+        measured=_measured_shape(measured), estimated=estimated_shape,
+        per_partition_spread=round(float(np.median(task_spread / np.maximum(task_bytes, 1))), 4),
+        aqe=aqe_info, skew_join=skew_info, broadcast=bcast_info, model_error=error, jobs=jobs,
+        assumptions=assumptions,
+    )
+
+
+def _written_partitions(measured: MeasuredStage, s: Resolved, assumptions: list[str]) -> tuple[int, bool]:
+    """(how many partitions the map side writes, whether the code fixed that count)."""
+    m = measured.num_partitions
     n = m
     origin_fixed = any(side.origin in ("REPARTITION_BY_NUM", "REBALANCE_PARTITIONS_BY_NONE") for side in measured.sides)
     wanted = None
@@ -507,6 +580,13 @@ def whatif(log: EventLog, stage_id: int, settings: dict[str, Any] | None = None)
             assumptions.append("this shuffle gathers into a single partition: the partition count does not apply")
         else:
             n = int(wanted)
+    return n, origin_fixed
+
+
+def _redistributed(measured: MeasuredStage, n: int, assumptions: list[str]
+                   ) -> tuple[list[SideShape], np.ndarray, np.ndarray]:
+    """Each side's data over `n` partitions, and the partitions' expected bytes and spread."""
+    m = measured.num_partitions
     overhead = block_overhead(measured.partition_bytes, measured.partition_records, measured.partition_blocks)
     shapes: list[SideShape] = []
     for side in measured.sides:
@@ -531,71 +611,48 @@ def whatif(log: EventLog, stage_id: int, settings: dict[str, Any] | None = None)
                 "include that spread"
             )
 
-    # map outputs as the driver sees them, and in seeded draws of the block scatter the log cannot tell
-    def seen_sizes(seed: int | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        sides, matrices = [], []
-        for side, shape in zip(measured.sides, shapes):
-            shares = side.map_task_bytes / max(side.map_task_bytes.sum(), 1)
-            seen, matrix = map_output_statistics(
-                shape.bytes, shares,
-                highly_compress_above=s["spark.shuffle.minNumPartitionsToHighlyCompress"],
-                accurate_threshold=s["spark.shuffle.accurateBlockThreshold"], scatter_seed=seed,
-            )
-            sides.append(seen)
-            matrices.append(matrix)
-        return sides, matrices
+    return shapes, part_bytes, part_spread
 
-    seen_per_side, per_map = seen_sizes(None)
 
-    tasks = [
-        _Task(float(part_bytes[j]), int(sum(x[j] for x in seen_per_side)), j, j + 1, float(part_spread[j]))
-        for j in range(n)
-    ]
-    aqe_info = skew_info = bcast_info = None
+def _seen_sizes(measured: MeasuredStage, shapes: list[SideShape], s: Resolved, seed: int | None
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per side, the partition sizes the driver sees (MapOutputStatistics) and the per-map matrix."""
+    sides, matrices = [], []
+    for side, shape in zip(measured.sides, shapes):
+        shares = side.map_task_bytes / max(side.map_task_bytes.sum(), 1)
+        seen, matrix = map_output_statistics(
+            shape.bytes, shares,
+            highly_compress_above=s["spark.shuffle.minNumPartitionsToHighlyCompress"],
+            accurate_threshold=s["spark.shuffle.accurateBlockThreshold"], scatter_seed=seed,
+        )
+        sides.append(seen)
+        matrices.append(matrix)
+    return sides, matrices
 
-    # 2. broadcast instead of a shuffled join
-    aqe_on = bool(s["spark.sql.adaptive.enabled"])
-    if measured.join_type and len(measured.sides) == 2:
-        bcast_info = _broadcast(measured, s, aqe_on)
-        if bcast_info.broadcast_side:
-            big = measured.sides[1] if bcast_info.broadcast_side == "left" else measured.sides[0]
-            tasks = [_Task(float(b), int(b), i, i + 1) for i, b in enumerate(big.map_task_bytes)]
-            assumptions.append(
-                f"with the {bcast_info.broadcast_side} side broadcast, the join runs where the other side's "
-                f"{big.num_maps} map tasks are: one task per map task, reading that task's output "
-                + ("(AQE: the shuffle was already written; a local shuffle read replaces the exchange)"
-                   if aqe_on else "(no shuffle of either side; the broadcast side is collected to the driver)")
-            )
 
-    # 3. AQE skew-join splitting, then 4. coalescing
-    if aqe_on and not (bcast_info and bcast_info.broadcast_side):
-        split = None
-        if measured.join_type and len(measured.sides) == 2 and s["spark.sql.adaptive.skewJoin.enabled"]:
-            skew_info, split = _skew_split(measured, s, shapes, seen_per_side, per_map)
-        elif any(s.given(k) for k in SETTINGS if ".skewJoin." in k):
-            why = ("spark.sql.adaptive.skewJoin.enabled is false" if not s["spark.sql.adaptive.skewJoin.enabled"]
-                   else "this stage is not the reduce stage of a sort-merge join, the only place AQE splits skew")
-            skew_info = SkewJoinSplit(thresholds=[], split_targets=[], skewed_partitions=[], tasks_from_splits=0,
-                                      why_none=why)
-        if s["spark.sql.adaptive.coalescePartitions.enabled"] and not origin_fixed:
-            scattered = [seen_sizes(seed)[0] for seed in range(1, SCATTER_DRAWS + 1)]
-            tasks, aqe_info = _coalesce(measured, s, part_bytes, part_spread, seen_per_side, shapes, split, scattered)
-            assumptions.append(aqe_info.rounding_note)
-        elif split is not None:
-            tasks = split
+def _broadcast_tasks(measured: MeasuredStage, bcast: BroadcastDecision, aqe_on: bool,
+                     assumptions: list[str]) -> list[_Task]:
+    """With one side broadcast, the join runs in the other side's map tasks: one task per map task."""
+    big = measured.sides[1] if bcast.broadcast_side == "left" else measured.sides[0]
+    assumptions.append(
+        f"with the {bcast.broadcast_side} side broadcast, the join runs where the other side's "
+        f"{big.num_maps} map tasks are: one task per map task, reading that task's output "
+        + ("(AQE: the shuffle was already written; a local shuffle read replaces the exchange)"
+           if aqe_on else "(no shuffle of either side; the broadcast side is collected to the driver)")
+    )
+    return [_Task(float(b), int(b), i, i + 1) for i, b in enumerate(big.map_task_bytes)]
 
-    if not aqe_on and any(s.given(k) for k in SETTINGS if ".skewJoin." in k):
-        skew_info = SkewJoinSplit(thresholds=[], split_targets=[], skewed_partitions=[], tasks_from_splits=0,
-                                  why_none="spark.sql.adaptive.enabled is false: AQE makes no skew split")
 
-    # 5. time, waves, spill
-    cores = _cores(measured, s)
-    task_bytes = np.array([t.bytes for t in tasks])
-    task_spread = np.array([t.spread for t in tasks])
-    fixed, rate, low, high, mean_rate = _time_model(measured)
+def _no_skew_split(why: str) -> SkewJoinSplit:
+    return SkewJoinSplit(thresholds=[], split_targets=[], skewed_partitions=[], tasks_from_splits=0, why_none=why)
+
+
+def _stage_time(measured: MeasuredStage, task_bytes: np.ndarray, cores: int, assumptions: list[str]) -> TimeRange:
+    """The stage's time on `cores` cores from the time model (or the measured durations when unchanged)."""
+    fixed, rate, low, high, mean_rate = time_model(measured)
     est_ms = fixed + rate * task_bytes
     est_high = np.maximum(est_ms * high, fixed + mean_rate * task_bytes)
-    unchanged = len(tasks) == len(measured.task_bytes) and np.allclose(task_bytes, measured.task_bytes, rtol=1e-6)
+    unchanged = len(task_bytes) == len(measured.task_bytes) and np.allclose(task_bytes, measured.task_bytes, rtol=1e-6)
     if unchanged:
         est_ms = measured.task_duration_ms.copy()
         low, est_high = 1.0, est_ms
@@ -609,48 +666,31 @@ def whatif(log: EventLog, stage_id: int, settings: dict[str, Any] | None = None)
         if task_bytes.max(initial=0) > 2 * measured.task_bytes.max(initial=0):
             assumptions.append("the estimated tasks read more than twice the largest measured task: their times "
                                "are extrapolated and the least certain numbers here")
-    time = TimeRange(
-        low_ms=stage_makespan(est_ms * low, cores), mid_ms=stage_makespan(est_ms, cores),
-        high_ms=stage_makespan(est_high, cores),
-    )
     assumptions.append(f"tasks are launched in order on {cores} cores, as soon as a core is free")
-    replay_real = stage_makespan(measured.task_duration_ms, measured.cores)
-    error = ModelError(
-        cores=measured.cores, replay_ms=replay_real, real_ms=measured.wall_ms,
-        error=((replay_real - measured.wall_ms) / measured.wall_ms) if measured.wall_ms else None,
-    )
-    jobs: list[JobTimes] = []
-    if cores != measured.cores:
-        real_runs = {j.job_id: j for j in replay_application_jobs(log, measured.cores)}
-        for j in replay_application_jobs(log, cores):
-            jobs.append(JobTimes(job_id=j.job_id, real_ms=j.real_ms,
-                                 replay_real_cores_ms=real_runs[j.job_id].replay_ms, replay_whatif_cores_ms=j.replay_ms))
-        assumptions.append(f"{cores} cores instead of {measured.cores}: each task takes as long as measured "
-                           "(no change in contention or locality); driver time between jobs is not replayed")
+    return TimeRange(low_ms=stage_makespan(est_ms * low, cores), mid_ms=stage_makespan(est_ms, cores),
+                     high_ms=stage_makespan(est_high, cores))
 
-    measured_shape = StageShape(
+
+def _job_times(log: EventLog, measured: MeasuredStage, cores: int, assumptions: list[str]) -> list[JobTimes]:
+    """Every job replayed on the real and the what-if cores, when the core count changes."""
+    if cores == measured.cores:
+        return []
+    real_runs = {j.job_id: j for j in replay_application_jobs(log, measured.cores)}
+    jobs = [JobTimes(job_id=j.job_id, real_ms=j.real_ms, replay_real_cores_ms=real_runs[j.job_id].replay_ms,
+                     replay_whatif_cores_ms=j.replay_ms) for j in replay_application_jobs(log, cores)]
+    assumptions.append(f"{cores} cores instead of {measured.cores}: each task takes as long as measured "
+                       "(no change in contention or locality); driver time between jobs is not replayed")
+    return jobs
+
+
+def _measured_shape(measured: MeasuredStage) -> StageShape:
+    return StageShape(
         tasks=len(measured.task_bytes), partition_bytes=[int(b) for b in measured.task_bytes],
-        partition_bytes_q=_quantiles(measured.task_bytes), shuffle_read_bytes=int(measured.task_bytes.sum()),
+        partition_bytes_q=size_quantiles(measured.task_bytes), shuffle_read_bytes=int(measured.task_bytes.sum()),
         cores=measured.cores, waves=round(waves(len(measured.task_bytes), measured.cores), 2),
         time=TimeRange(low_ms=measured.wall_ms, mid_ms=measured.wall_ms, high_ms=measured.wall_ms)
         if measured.wall_ms is not None else None,
         tasks_at_spill_risk=int((measured.task_spill_bytes > 0).sum()),
-    )
-    estimated_shape = StageShape(
-        tasks=len(tasks), partition_bytes=[int(round(b)) for b in task_bytes],
-        partition_bytes_q=spread_quantiles(task_bytes, task_spread),
-        shuffle_read_bytes=int(round(task_bytes.sum())), cores=cores, waves=round(waves(len(tasks), cores), 2),
-        time=time, tasks_at_spill_risk=_spill_risk(task_bytes, measured),
-    )
-    assumptions = list(dict.fromkeys(assumptions))  # each said once, in order
-    return Estimate(
-        app_id=log.app_id, stage_id=measured.stage_id, stage_attempt_id=measured.stage_attempt_id,
-        stage_name=measured.name, settings={k: str(v) for k, v in settings.items()},
-        effective={k: f"{_show(s.values[k])} ({s.sources[k]})" for k in SETTINGS if s.values[k] is not None},
-        measured=measured_shape, estimated=estimated_shape,
-        per_partition_spread=round(float(np.median(task_spread / np.maximum(task_bytes, 1))), 4),
-        aqe=aqe_info, skew_join=skew_info, broadcast=bcast_info, model_error=error, jobs=jobs,
-        assumptions=assumptions,
     )
 
 

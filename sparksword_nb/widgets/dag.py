@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets
 
-from ._base import SparkswordWidget, bundle, esc, table_html
+from .base import SparkswordWidget, bundle, esc, table_html
 from .data import STAGE_METRIC_KEYS, insight_payload, stage_graph
 
 if TYPE_CHECKING:

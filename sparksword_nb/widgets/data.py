@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SparkswordError
+from ..spark.attempts import LATEST_STAGE_ATTEMPT
+from ..spark.quantiles import SUMMARY_QUANTILES, quantile_indices, quantile_position_sql, quantile_sql
+from ..spark.units import bytes_to_string
 from ..text import ratio
 
 if TYPE_CHECKING:
@@ -64,7 +67,7 @@ TASK_METRICS: tuple[TaskMetric, ...] = (
     TaskMetric("spill_disk", "spill (disk)", "disk_bytes_spilled", "bytes", ("diskBytesSpilled",)),
 )
 TASK_METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in TASK_METRICS)
-QUANTILES: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+QUANTILES: tuple[float, ...] = SUMMARY_QUANTILES
 MAX_OUTLIERS = 10
 
 
@@ -74,11 +77,6 @@ def task_metric(key: str) -> TaskMetric:
         if metric.key == key:
             return metric
     raise SparkswordError(f"unknown task metric {key!r}; choose one of: {', '.join(TASK_METRIC_KEYS)}")
-
-
-def _spark_quantile_sql(sorted_list: str, n: str, q: float) -> str:
-    # AppStatusStore.taskSummary reads the sorted values at index min(floor(q * n), n - 1)
-    return f"{sorted_list}[least(floor({q} * {n})::BIGINT, {n} - 1) + 1]"
 
 
 class _Interner:
@@ -112,10 +110,10 @@ def stage_labels(log: EventLog) -> dict[int, str]:
     """A readable label per stage from what it does: its RDD scopes, with codegen scopes opened to
     the SQL operators fused inside (e.g. `Range -> HashAggregate -> Exchange`). Spark's own stage
     name (`count at NativeMethodAccessorImpl.java:0`) stays available as the stage's `name`."""
-    rows = log.rows("""
+    rows = log.rows(f"""
         WITH latest AS (
           SELECT stage_id, stage_attempt_id, sql_execution_id FROM stages
-          QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1
+          {LATEST_STAGE_ATTEMPT}
         ),
         scopes AS (
           SELECT r.stage_id, l.sql_execution_id, r.scope_id, any_value(r.scope_name) AS scope_name,
@@ -183,7 +181,7 @@ def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, A
     stages = log.rows(f"""
         WITH latest AS (
           SELECT * FROM stages
-          QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1
+          {LATEST_STAGE_ATTEMPT}
         ),
         finished AS (  -- the History Server's duration ranking: every finished attempt, at successful-task indices
           SELECT t.stage_id, t.duration_ms, t.status = 'SUCCESS' AS ok FROM tasks t
@@ -192,7 +190,7 @@ def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, A
         ),
         skew AS (  -- the findings' ratio: the longest successful task over that median
           SELECT stage_id, max(duration_ms) FILTER (WHERE ok) AS max_ms,
-            {_spark_quantile_sql('list_sort(list(duration_ms))', 'count(*) FILTER (WHERE ok)', 0.5)} AS median_ms
+            {quantile_sql('list_sort(list(duration_ms))', 0.5, 'count(*) FILTER (WHERE ok)')} AS median_ms
           FROM finished GROUP BY stage_id HAVING count(*) FILTER (WHERE ok) > 0
         )
         SELECT l.stage_id, l.stage_attempt_id AS attempt, l.name, l.status,
@@ -291,7 +289,7 @@ def task_quantiles(log: EventLog, stage_id: int, attempt: int) -> tuple[int, dic
           SELECT metric, v, row_number() OVER (PARTITION BY metric ORDER BY v) - 1 AS pos FROM long
           WHERE CASE WHEN metric IN ({every_finished}) THEN v >= 0 ELSE ok END
         ),
-        wanted AS (SELECT DISTINCT least(floor(q * n)::BIGINT, n - 1) AS pos FROM counted, unnest($qs) AS x(q))
+        wanted AS (SELECT DISTINCT {quantile_position_sql('q', 'n')} AS pos FROM counted, unnest($qs) AS x(q))
         SELECT n, NULL AS metric, NULL AS pos, NULL AS v FROM counted
         UNION ALL
         SELECT (SELECT n FROM counted), metric, pos, v FROM ranked WHERE pos IN (SELECT pos FROM wanted)""", params)
@@ -299,7 +297,7 @@ def task_quantiles(log: EventLog, stage_id: int, attempt: int) -> tuple[int, dic
     if n == 0:
         return 0, {}
     at = {(r["metric"], int(r["pos"])): r["v"] for r in rows if r["metric"] is not None}
-    positions = [min(math.floor(q * n), n - 1) for q in QUANTILES]
+    positions = quantile_indices(QUANTILES, n)
     return n, {m.key: [_number(at[(m.key, p)]) if (m.key, p) in at else None for p in positions]
                for m in TASK_METRICS}
 
@@ -513,15 +511,6 @@ def _format_metric(total: float | None, metric_type: str | None) -> str:
     if metric_type == "nsTiming":
         return f"{int(total // 1_000_000):,} ms"
     return f"{int(total):,}" if float(total).is_integer() else f"{total:.2f}"
-
-
-def bytes_to_string(size: int) -> str:
-    """Bytes as Spark's Utils.bytesToString ("11.7 KiB"): a unit is used from twice its size."""
-    for unit, factor in (("EiB", 1 << 60), ("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30),
-                         ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if abs(size) >= 2 * factor:
-            return f"{size / factor:.1f} {unit}"
-    return f"{float(size):.1f} B"
 
 
 def _app_path(log: EventLog) -> str:

@@ -26,9 +26,12 @@ import traitlets
 from ..errors import SparkswordError
 from ..simulate.measured import MeasuredStage, measure_stage
 from ..simulate.shape import MEMORY_EXPANSION, NARROW, WIDE, Cluster, Operator, Shape, simulate_shape
-from ..simulate.whatif import SETTINGS, Estimate, _quantiles, _time_model, resolve_settings, whatif
-from ._base import SparkswordWidget, bundle, esc, table_html
-from .data import PAYLOAD_VERSION, bytes_to_string, stage_labels
+from ..simulate.whatif import SETTINGS, Estimate, resolve_settings, size_quantiles, time_model, whatif
+from ..spark.attempts import LATEST_STAGE_ATTEMPT
+from ..spark.quantiles import summary_values
+from ..spark.units import bytes_to_string
+from .base import SparkswordWidget, bundle, esc, table_html
+from .data import PAYLOAD_VERSION, stage_labels
 
 if TYPE_CHECKING:
     from ..store import EventLog
@@ -139,7 +142,7 @@ def task_schedule(task_ms: Sequence[float] | np.ndarray, cores: int, *, max_rows
 
 
 def _quantile_list(sizes: Sequence[float]) -> list[int]:
-    q = _quantiles(np.asarray(sizes, dtype=float))
+    q = size_quantiles(np.asarray(sizes, dtype=float))
     return [q.min, q.p25, q.median, q.p75, q.max]
 
 
@@ -245,10 +248,10 @@ def free_assumptions(shape: Shape) -> list[str]:
 def seedable_stages(log: EventLog, limit: int | None = None) -> list[dict[str, Any]]:
     """The stages a what-if can start from: completed stages that read shuffle data, largest read first
     (the first `limit` of them)."""
-    rows = log.rows("""
+    rows = log.rows(f"""
         SELECT stage_id, shuffle_remote_bytes_read + shuffle_local_bytes_read AS read_bytes, num_tasks
         FROM stages WHERE status = 'COMPLETE' AND shuffle_remote_bytes_read + shuffle_local_bytes_read > 0
-        QUALIFY row_number() OVER (PARTITION BY stage_id ORDER BY stage_attempt_id DESC) = 1
+        {LATEST_STAGE_ATTEMPT}
         ORDER BY read_bytes DESC, stage_id
         LIMIT $limit""", {"limit": limit})
     return [{"stage_id": int(r["stage_id"]), "read_bytes": int(r["read_bytes"]), "tasks": int(r["num_tasks"])}
@@ -257,28 +260,18 @@ def seedable_stages(log: EventLog, limit: int | None = None) -> list[dict[str, A
 
 def _estimated_task_ms(est: Estimate, measured: MeasuredStage) -> np.ndarray:
     """Per estimated task, the time the what-if's model gives it: the measured durations when the tasks
-    are the measured ones, else the median line through the measured tasks (whatif._time_model)."""
+    are the measured ones, else the median line through the measured tasks (whatif.time_model)."""
     task_bytes = np.asarray(est.estimated.partition_bytes, dtype=float)
     if len(task_bytes) == len(measured.task_bytes) and np.allclose(task_bytes, measured.task_bytes, rtol=1e-6):
         return measured.task_duration_ms.copy()
-    fixed, rate, *_ = _time_model(measured)
+    fixed, rate, *_ = time_model(measured)
     return fixed + rate * task_bytes
-
-
-def history_server_quantiles(values: Sequence[float]) -> list[int]:
-    """Quantiles 0, .25, .5, .75, 1 as the History Server's taskSummary picks them (AppStatusStore: the
-    sorted value at index min(floor(q * n), n - 1)), so measured numbers read as in Spark's UI."""
-    ordered = np.sort(np.asarray(values, dtype=float))
-    n = len(ordered)
-    if not n:
-        return [0, 0, 0, 0, 0]
-    return [int(ordered[min(math.floor(q * n), n - 1)]) for q in (0.0, 0.25, 0.5, 0.75, 1.0)]
 
 
 def _shape_payload(shape: Any, task_ms: np.ndarray, spill_flags: Sequence[bool] | np.ndarray | None, *,
                    measured: bool) -> dict[str, Any]:
     time = shape.time
-    quantiles = (history_server_quantiles(shape.partition_bytes) if measured
+    quantiles = ([int(v) for v in summary_values(shape.partition_bytes)] if measured
                  else [getattr(shape.partition_bytes_q, k) for k in ("min", "p25", "median", "p75", "max")])
     return {
         "tasks": shape.tasks,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from ._base import SparkswordWidget, bundle, esc
+from .base import SparkswordWidget, bundle, esc
 from .dag import DEFAULT_MAX_NODES, StageDag
 from .data import default_stage, insight_payload, report_header, time_payload
 from .insights import InsightsPanel

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets
 
-from ._base import SparkswordWidget, bundle, esc, table_html
+from .base import SparkswordWidget, bundle, esc, table_html
 from .data import TASK_METRIC_KEYS, stage_labels, task_histogram
 
 if TYPE_CHECKING:

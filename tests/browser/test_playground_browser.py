@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from sparksword_nb.simulate.spark_rules import parse_bytes
+from sparksword_nb.spark.units import parse_bytes
 from sparksword_nb.widgets import Playground
 
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers

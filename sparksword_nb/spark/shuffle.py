@@ -303,20 +303,3 @@ def skew_split_target(sizes: Sequence[int] | np.ndarray, skew_limit: int, adviso
     return max(advisory_size, sum(non_skewed) // len(non_skewed))
 
 
-_BYTE_UNITS = {
-    "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3,
-    "t": 1024**4, "tb": 1024**4, "p": 1024**5, "pb": 1024**5,
-}
-
-
-def parse_bytes(text: str | int) -> int:
-    """Spark's byte strings (`JavaUtils.byteStringAs`): '512k', '64m', '1g', '1048576' (bytes)."""
-    if isinstance(text, int):
-        return text
-    value = str(text).strip().lower()
-    digits = value.lstrip("-0123456789")
-    number = value[: len(value) - len(digits)] if digits else value
-    unit = digits.strip() or "b"
-    if not number or number == "-" or unit not in _BYTE_UNITS:
-        raise ValueError(f"not a size: {text!r} (use e.g. 512k, 64m, 1g)")
-    return int(number) * _BYTE_UNITS[unit]
