@@ -2,6 +2,7 @@
 // No code splitting: anywidget imports each bundle from a blob: URL, where relative chunks cannot load.
 import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,4 +25,6 @@ if (process.argv.includes("--watch")) {
   await ctx.watch();
 } else {
   await esbuild.build(options);
+  // The one list of bundles: the package build checks this manifest (pyproject's ensured-targets)
+  writeFileSync(path.join(options.outdir, "manifest.json"), JSON.stringify({ bundles: ENTRIES }, null, 1) + "\n");
 }

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
-
 from .errors import SparkswordError  # noqa: E402
 from .store import EventLog, Session, load  # noqa: E402
+from .version import __version__  # noqa: E402
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell

@@ -137,7 +137,7 @@ def _cmd_rest(args: argparse.Namespace) -> int:
 
 
 def _cmd_insights(args: argparse.Namespace) -> int:
-    from .detectors.report import format_insights_text
+    from .detectors.listing import format_insights_text
 
     log = _load(args.log, args.app, not args.no_cache)
     found = log.insights()
@@ -167,8 +167,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"sparksword demo: the bundled sample {name!r} ({samples.path(name)})\n")
     print(summary_text(log))
     from .detectors.accounting import explained_time
-    from .detectors.report import format_insights_text
-    from .report import write_report
+    from .detectors.listing import format_insights_text
+    from .html_report import write_report
 
     found = log.insights()
     print("\nWhat made it slow (top findings)")
@@ -204,7 +204,7 @@ def _tutorials_hint() -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .html_report import write_report
 
     log = _load(args.log, args.app, not args.no_cache)
     written = write_report(log, args.output)
@@ -214,7 +214,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_whatif(args: argparse.Namespace) -> int:
     from .simulate import whatif
-    from .simulate.report import format_estimate
+    from .simulate.listing import format_estimate
 
     settings = {}
     for item in args.set or []:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from . import __version__
 from .errors import SparkswordError
 from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, stage_app_log
 from .ingest.sources import AppLog, application_identity, discover
 from .spark.quantiles import summary_sql
 from .text import terminal_safe
+from .version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -16,7 +16,7 @@ import pytest
 
 from sparksword_nb import Session, SparkswordError
 from sparksword_nb.detectors import REGISTRY, Insight, run_detectors, severity_for
-from sparksword_nb.detectors.report import format_insights_text
+from sparksword_nb.detectors.listing import format_insights_text
 
 from conftest import DATA, SPARK43, spark43_answers, spark43_cases, spark43_log_path
 

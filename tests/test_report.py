@@ -13,7 +13,7 @@ import pytest
 
 from sparksword_nb import Session
 from sparksword_nb.cli import main
-from sparksword_nb.report import write_report
+from sparksword_nb.html_report import write_report
 
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
 

@@ -140,7 +140,7 @@ def test_summary_opens_with_where_the_time_went_and_its_json_adds_up(tmp_path):
 
 
 def test_the_demo_report_shows_where_all_of_its_time_went(skewed, tmp_path):
-    from sparksword_nb.report import report_html
+    from sparksword_nb.html_report import report_html
 
     log, _ = skewed
     page = report_html(log)

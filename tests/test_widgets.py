@@ -324,17 +324,19 @@ def test_insights_are_sorted_by_impact_and_point_at_stages(spark43_session):
             assert severities[stage_id] != "none"
 
 
-def test_the_report_survives_missing_detectors(spark43_session, monkeypatch):
+def test_the_report_survives_a_detector_that_fails_on_the_data(spark43_session, monkeypatch):
+    from sparksword_nb.widgets import data
+
     log = spark43_session("skewed_join")
 
-    def unavailable(*_args, **_kwargs):
-        raise ImportError("No module named 'sparksword_nb.detectors'")
+    def failing(*_args, **_kwargs):
+        raise SparkswordError("SQL error while deriving ssw_stage_stats: a column this log lacks")
 
-    monkeypatch.setattr(type(log), "insights", unavailable)
+    monkeypatch.setattr(data, "run_detectors", failing)
     report = Report(log)
-    assert report.insights.payload["status"] == "unavailable"
-    assert "not available" in report.insights.payload["message"]
-    assert repr(report.insights) == f"InsightsPanel(app='{log.app_id}', insights=0, status='unavailable')"
+    assert report.insights.payload["status"] == "error"
+    assert "a column this log lacks" in report.insights.payload["message"]
+    assert repr(report.insights) == f"InsightsPanel(app='{log.app_id}', insights=0, status='error')"
     # without findings the report opens on the longest stage (stage 2 in the History Server's numbers)
     durations = {s["stageId"]: _ms(s["completionTime"]) - _ms(s["submissionTime"])
                  for s in spark43_answers("skewed_join")["stages.json"]}

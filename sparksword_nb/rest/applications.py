@@ -19,7 +19,7 @@ from .format import spark_date
 
 if TYPE_CHECKING:
     from ..store import Session
-    from . import Query
+    from .format import Query
 
 # ApplicationListResource's defaults for an absent date parameter
 _DEFAULT_MIN = "2010-01-01"

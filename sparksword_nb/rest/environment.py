@@ -15,7 +15,7 @@ from ..errors import SparkswordError
 
 if TYPE_CHECKING:
     from ..store import EventLog
-    from . import Query
+    from .format import Query
 
 # Spark 4.3's default spark.redaction.regex. The History Server applies its own configuration (getAppUI
 # clones the server's SparkConf), not the application's: an application's own regex acted when its

@@ -18,7 +18,7 @@ from .jobs import replay_status
 
 if TYPE_CHECKING:
     from ..store import EventLog
-    from . import Query
+    from .format import Query
 
 _DRIVER = "driver"
 # FallbackStorage.FALLBACK_BLOCK_MANAGER_ID's executor id: not an executor, never listed

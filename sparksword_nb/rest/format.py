@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+# A REST query string, parsed: name -> its values.
+Query = dict[str, list[str]]
+
 
 def spark_date(epoch_ms: int | None) -> str | None:
     """Epoch milliseconds as the History Server prints dates: `2015-02-03T16:42:59.720GMT`."""

@@ -21,7 +21,7 @@ from .format import spark_date
 
 if TYPE_CHECKING:
     from ..store import EventLog
-    from . import Query
+    from .format import Query
 
 _JOB_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "UNKNOWN")
 _DRIVER = "driver"

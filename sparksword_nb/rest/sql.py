@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SparkswordError
 from ..spark.units import bytes_to_string, ms_duration_to_string
-from . import Query
-from .format import spark_date
+from .format import Query, spark_date
 
 if TYPE_CHECKING:
     from ..store import EventLog

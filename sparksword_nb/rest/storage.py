@@ -15,7 +15,7 @@ from ..errors import SparkswordError
 
 if TYPE_CHECKING:
     from ..store import EventLog
-    from . import Query
+    from .format import Query
 
 
 def storage_level_description(

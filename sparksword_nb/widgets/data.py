@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..detectors import Insight, run_detectors
 from ..errors import SparkswordError
 from ..spark.attempts import LATEST_STAGE_ATTEMPT
 from ..spark.quantiles import SUMMARY_QUANTILES, quantile_indices, quantile_position_sql, quantile_sql
@@ -390,22 +391,20 @@ def _number(value: Any) -> int | float:
 
 # ---- insights ---------------------------------------------------------------------------------------
 
-def insight_payload(log: EventLog) -> tuple[dict[str, Any], list[Any]]:
+def insight_payload(log: EventLog) -> tuple[dict[str, Any], list[Insight]]:
     """The InsightsPanel payload and the Insight objects behind it.
 
-    The detectors may not be importable (a partial install, or while they are being written); the
-    panel then says so instead of failing the whole report.
+    A detector that fails on the log's data (a SparkswordError) leaves the panel saying so, and the rest of
+    the report is still drawn.
     """
     try:
-        found = list(log.insights())
-    except ImportError as err:
-        return {"status": "unavailable", "message": f"insights are not available: {err}", "insights": []}, []
+        found = run_detectors(log)
     except SparkswordError as err:
         return {"status": "error", "message": f"insights failed: {err}", "insights": []}, []
     return {"status": "ok", "message": "", "insights": [_insight_dict(i) for i in found]}, found
 
 
-def _insight_dict(insight: Any) -> dict[str, Any]:
+def _insight_dict(insight: Insight) -> dict[str, Any]:
     evidence = getattr(insight, "evidence", {}) or {}
     return {
         "type": insight.type,
@@ -480,7 +479,7 @@ def sql_plan(log: EventLog, execution_id: int) -> dict[str, Any]:
 def _plan_metrics(log: EventLog, execution_id: int) -> dict[int, list[list[str]]]:
     try:
         answer = log.rest(_app_path(log) + f"/sql/{execution_id}?details=true&planDescription=false")
-    except (ImportError, AttributeError, SparkswordError):
+    except SparkswordError:  # the History Server has no answer for this execution: totals from the tables
         answer = None
     if isinstance(answer, dict) and answer.get("nodes"):
         return {int(n["nodeId"]): [[m["name"], m["value"]] for m in n.get("metrics", [])] for n in answer["nodes"]}

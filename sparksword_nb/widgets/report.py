@@ -33,6 +33,7 @@ class Report(SparkswordWidget):
         """The report of `log`; options as the magic's %config settings."""
         self.event_log = log
         payload, found = insight_payload(log)
+        self.findings = found  # the Insight objects the panels show
         first = default_stage(log, found)
         dag = StageDag(log, insights=found, color_by=color_by, max_nodes=max_nodes, selected_stage=first)
         skew = SkewHistogram(log, first, metric=skew_metric)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from sparksword_nb.report import write_report
+from sparksword_nb.html_report import write_report
 
 import conftest as root_conftest  # tests/conftest.py: the real logs and the History Server's answers
 from browser.logs import HOSTILE, write_hostile_log

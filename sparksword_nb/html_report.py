@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
 from .errors import SparkswordError
+from .version import __version__
 
 if TYPE_CHECKING:
     from .store import EventLog
@@ -189,16 +189,14 @@ def _bundles() -> tuple[dict[str, str], str]:
 
 def report_html(log: EventLog) -> str:
     """The report of `log` as one HTML document (see the module docstring)."""
-    from .widgets import InsightsPanel, SkewHistogram, StageDag
+    from .widgets import Report
     from .widgets.base import esc
-    from .widgets.data import default_stage, insight_payload, report_header, time_payload
 
-    payload, found = insight_payload(log)
-    header = {**report_header(log), "time": time_payload(log, found)}
-    first = default_stage(log, found)
-    dag = StageDag(log, insights=found, selected_stage=first)
-    panel = InsightsPanel(log, payload=payload, selected_stage=first)
-    skew = SkewHistogram(log, first)
+    # the panels the notebook's Report widget makes, so the file shows what %sparksword shows
+    report = Report(log)
+    header, dag, skew, panel, found = report.header, report.dag, report.skew, report.insights, report.findings
+    first = dag.selected_stage
+    payload = panel.payload
     stage_ids = [int(r[0]) for r in log.sql(
         """SELECT stage_id FROM stages GROUP BY stage_id
            ORDER BY max(completed_ms - submitted_ms) DESC NULLS LAST, stage_id""").fetchall()]
@@ -219,7 +217,7 @@ def report_html(log: EventLog) -> str:
               + "".join(f"<p>{esc(k)}: <b>{esc(v)}</b></p>" for k, v in _static_facts(header))
               + "".join(f"<p>{esc(header['time'][k])}</p>" for k in ("headline", "explained") if header["time"].get(k))
               + dag._repr_html_() + skew._repr_html_() + panel._repr_html_())
-    for widget in (dag, skew, panel):
+    for widget in (dag, skew, panel, report):
         widget.close()  # they only lent their payloads and tables; no front end will open them
     return "\n".join([
         "<!DOCTYPE html>",
