@@ -82,9 +82,10 @@ def cache_dir() -> Path:
 def _tables_signature() -> str:
     """A digest of the SQL and column types that shape the tables: a change to them retires old caches."""
     from .ingest import canonical, loader, schema
+    from .spark import plan_graph
 
     digest = hashlib.sha256()
-    for module in (schema, canonical, loader):
+    for module in (schema, canonical, loader, plan_graph):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
 

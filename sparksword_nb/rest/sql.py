@@ -5,7 +5,7 @@ The answer follows Spark's SqlResource over what SQLAppStatusListener stores whi
 * status: RUNNING until the SQLExecutionEnd event; then FAILED when the end event carries a non-empty
   errorMessage (or, for logs older than that field, when one of the execution's jobs failed), else COMPLETED;
 * nodes and edges: the final plan (the last AQE update, else the start event's plan) laid out as Spark's
-  SparkPlanGraph (see `ingest.loader.spark_plan_graph`), each node showing the metrics that have a value;
+  SparkPlanGraph (see `spark.plan_graph.spark_plan_graph`), each node showing the metrics that have a value;
 * a metric's value is aggregated when the execution ends (or, for a log without the end, when the replay
   stops) from the accumulator updates of the tasks of the execution's stages plus the driver's updates, and
   printed as SQLMetrics/MetricUtils.stringValue prints it.
