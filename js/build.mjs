@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const ENTRIES = ["dag", "skew", "insights", "sqlplan", "report", "playground"];
+export const ENTRIES = ["dag", "skew", "insights", "sqlplan", "report", "playground", "offline"];
 
 const options = {
   entryPoints: ENTRIES.map((name) => path.join(here, "src", `${name}.js`)),

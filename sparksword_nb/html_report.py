@@ -21,8 +21,10 @@ from .version import __version__
 if TYPE_CHECKING:
     from .store import EventLog
 
-# The panels the report draws, each a bundle in sparksword_nb/static/ (report.js lays the others out).
+# The panels the report draws, each a bundle in sparksword_nb/static/ (report.js lays the others out), and
+# offline.js, which links them in the page as the Report widget links them in Jupyter.
 _PANELS = ("report", "dag", "skew", "insights")
+_BUNDLES = (*_PANELS, "offline")
 
 # Histograms are computed ahead for the stages a reader is sent to (the first one shown and the stages
 # an insight names) for every task metric, and for the other stages for task duration only: each
@@ -34,82 +36,12 @@ _DURATION_STAGES = 60
 _CSP = ("default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; "
         "img-src data:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'")
 
-# The page's stand-in for the anywidget host: one model per panel and the links the Python Report
-# sets up with traitlets (a stage selected in the DAG or an insight is selected everywhere, and the
-# histogram shows that stage from the payloads computed ahead).
-_BOOT_JS = r"""
-(async () => {
-  const read = (id) => JSON.parse(document.getElementById(id).textContent);
-  const data = read("sw-data");
-  const bundles = read("sw-bundles");
-  const root = document.getElementById("sw-report");
-  const fail = (err) => {
-    root.textContent = "The interactive report could not be drawn (" + String(err) + "); "
-      + "the static tables below hold the same facts.";
-    root.className = "sw-report-error";
-    document.getElementById("sw-static").open = true;
-  };
-  try {
-    const modules = {};
-    for (const [name, code] of Object.entries(bundles)) {
-      const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-      const mod = await import(url);
-      modules[name] = typeof mod.default === "function" ? await mod.default() : mod.default;
-    }
-    const makeModel = (state) => {
-      const listeners = {};
-      return {
-        get: (key) => state[key],
-        set: (key, value) => {
-          if (state[key] === value) return;
-          state[key] = value;
-          for (const f of [...(listeners["change:" + key] || [])]) f();
-        },
-        on: (event, f) => { (listeners[event] = listeners[event] || []).push(f); },
-        off: (event, f) => {
-          if (!event) { for (const k of Object.keys(listeners)) delete listeners[k]; return; }
-          listeners[event] = f ? (listeners[event] || []).filter((g) => g !== f) : [];
-        },
-        save_changes: () => {},
-        send: () => {},
-      };
-    };
-    const models = {
-      report: makeModel({ header: data.header, dag: "dag", skew: "skew", insights: "insights" }),
-      dag: makeModel(data.dag),
-      skew: makeModel(data.skew),
-      insights: makeModel(data.insights),
-    };
-    const histogram = (stage, metric) => {
-      const key = stage + "|" + metric;
-      if (key in data.histograms) return data.histograms[key];
-      const note = data.notes[key] || data.notes[String(stage)] || data.notes["*"];
-      // the metric list stays, so the reader can pick another metric from here
-      return { stage_id: stage, metric: { key: metric, label: metric, unit: "" }, metrics: data.skew.payload.metrics || [],
-               tasks: 0, message: note };
-    };
-    const showStage = () => models.skew.set("payload", histogram(models.skew.get("stage"), models.skew.get("metric")));
-    models.skew.on("change:stage", showStage);
-    models.skew.on("change:metric", showStage);
-    models.dag.on("change:selected_stage", () => {
-      const id = models.dag.get("selected_stage");
-      models.insights.set("selected_stage", id);
-      if (id !== null && id !== undefined) models.skew.set("stage", id);
-    });
-    models.insights.on("change:selected_stage", () => models.dag.set("selected_stage", models.insights.get("selected_stage")));
-    const controller = new AbortController();
-    const host = {
-      getWidget: async (ref) => ({
-        render: ({ el, signal }) => modules[ref].render({ model: models[ref], el, signal: signal || controller.signal, host }),
-      }),
-    };
-    for (const [name, widget] of Object.entries(modules)) await widget.initialize?.({ model: models[name] });
-    await modules.report.render({ model: models.report, el: root, host, signal: controller.signal });
-    root.dataset.rendered = "true";
-  } catch (err) {
-    fail(err);
-  }
-})();
+# The page loads js/src/offline.js (the stand-in for the anywidget host, built like the panels) from the
+# bundles it carries, and hands it a way to import a bundle's source text as a module.
+_BOOT_JS = """
+const bundles = JSON.parse(document.getElementById("sw-bundles").textContent);
+const importText = (code) => import(URL.createObjectURL(new Blob([code], { type: "text/javascript" })));
+importText(bundles.offline).then((offline) => offline.boot(document, importText));
 """
 
 _PAGE_CSS = """
@@ -178,7 +110,7 @@ def _bundles() -> tuple[dict[str, str], str]:
     """The panels' ES modules and their CSS (each bundle's CSS once, as several bundles share it)."""
     from .widgets.base import bundle
 
-    code = {name: bundle(f"{name}.js").read_text(encoding="utf-8") for name in _PANELS}
+    code = {name: bundle(f"{name}.js").read_text(encoding="utf-8") for name in _BUNDLES}
     css: list[str] = []
     for name in _PANELS:
         text = bundle(f"{name}.css").read_text(encoding="utf-8")
