@@ -52,7 +52,7 @@ def summary_text(log) -> str:
     ]
     top = log.sql(
         """SELECT stage_id, stage_attempt_id, status, num_tasks, completed_ms - submitted_ms AS wall_ms,
-                  executor_run_time_ms, shuffle_remote_bytes_read + shuffle_local_bytes_read AS shuffle_read,
+                  executor_run_time_ms, shuffle_read_bytes AS shuffle_read,
                   shuffle_write_bytes, disk_bytes_spilled, left(name, 61) AS name
            FROM stages WHERE submitted_ms IS NOT NULL
            ORDER BY wall_ms DESC NULLS LAST, stage_id LIMIT 5"""

@@ -43,7 +43,7 @@ _VIEWS = {
         WITH ok AS (
           SELECT app_id, attempt_id, stage_id, stage_attempt_id, count(*) AS n,
             list_sort(list(duration_ms)) AS duration_ms, list_sort(list(executor_run_time_ms)) AS run_time_ms,
-            list_sort(list(shuffle_remote_bytes_read + shuffle_local_bytes_read)) AS shuffle_read_bytes,
+            list_sort(list(shuffle_read_bytes)) AS shuffle_read_bytes,
             list_sort(list(input_bytes)) AS input_bytes, list_sort(list(shuffle_write_bytes)) AS shuffle_write_bytes,
             list_sort(list(memory_bytes_spilled)) AS memory_spill_bytes,
             list_sort(list(disk_bytes_spilled)) AS disk_spill_bytes, list_sort(list(jvm_gc_time_ms)) AS gc_time_ms
@@ -56,7 +56,7 @@ _VIEWS = {
         SELECT c.app_id, c.attempt_id, p.parent_id AS parent_stage_id, c.stage_id AS child_stage_id,
           (SELECT max(s.shuffle_write_bytes) FROM stages s WHERE s.app_id = c.app_id
              AND s.attempt_id = c.attempt_id AND s.stage_id = p.parent_id) AS shuffle_write_bytes,
-          max(c.shuffle_remote_bytes_read + c.shuffle_local_bytes_read) AS shuffle_read_bytes
+          max(c.shuffle_read_bytes) AS shuffle_read_bytes
         FROM stages c, unnest(c.parent_ids) AS p(parent_id) GROUP BY ALL""",
     "executor_timeline": """
         SELECT app_id, attempt_id, executor_id, host, cores, added_ms, removed_ms, removed_reason,

@@ -29,8 +29,8 @@ stage_cached AS (
 ),
 kinds AS (  -- what a task of the stage reads: the larger of its shuffle read and its scan (input and cache hits)
   SELECT s.stage_id, s.stage_attempt_id,
-    CASE WHEN s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read > 0
-              AND s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read >= s.input_bytes + COALESCE(sc.bytes, 0)
+    CASE WHEN s.shuffle_read_bytes > 0
+              AND s.shuffle_read_bytes >= s.input_bytes + COALESCE(sc.bytes, 0)
            THEN 'shuffle read'
          WHEN s.input_bytes + COALESCE(sc.bytes, 0) > 0 THEN 'input' END AS read_kind
   FROM stages s LEFT JOIN stage_cached sc USING (stage_id, stage_attempt_id)
@@ -41,9 +41,9 @@ first_done AS (  -- tasks launched before their executor finished its first task
 ok AS (
   SELECT t.*, k.read_kind, t.status = 'SUCCESS' AS success,
     COALESCE(t.launch_ms < fd.first_finish_ms, false) AS warmup,
-    CASE k.read_kind WHEN 'shuffle read' THEN t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read
+    CASE k.read_kind WHEN 'shuffle read' THEN t.shuffle_read_bytes
                      WHEN 'input' THEN t.input_bytes + COALESCE(c.bytes, 0) ELSE 0 END AS read_bytes,
-    greatest(t.input_bytes + COALESCE(c.bytes, 0) + t.shuffle_local_bytes_read + t.shuffle_remote_bytes_read,
+    greatest(t.input_bytes + COALESCE(c.bytes, 0) + t.shuffle_read_bytes,
              t.output_bytes + t.shuffle_write_bytes) AS task_bytes
   FROM tasks t JOIN kinds k USING (stage_id, stage_attempt_id)
   LEFT JOIN first_done fd ON fd.executor_id = t.executor_id
@@ -92,7 +92,7 @@ SELECT s.stage_id, s.stage_attempt_id, s.status, s.name, s.num_tasks, s.job_ids,
   s.executor_run_time_ms, s.jvm_gc_time_ms, s.memory_bytes_spilled, s.disk_bytes_spilled,
   s.input_bytes + COALESCE(a.sum_cached_bytes, 0) AS input_bytes, s.output_bytes, s.shuffle_write_bytes,
   COALESCE(a.sum_cached_bytes, 0) AS cached_input_bytes,
-  s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read AS shuffle_read_bytes,
+  s.shuffle_read_bytes AS shuffle_read_bytes,
   s.shuffle_write_time_ns, s.shuffle_fetch_wait_time_ms
 FROM agg a JOIN stages s USING (stage_id, stage_attempt_id)
 """

@@ -23,7 +23,7 @@ WITH s AS (
   SELECT stage_id, stage_attempt_id, job_ids, sql_execution_id, num_tasks,
     COALESCE(completed_ms - COALESCE(first_task_launched_ms, submitted_ms), 0) AS wall_ms,
     executor_run_time_ms AS run_ms, shuffle_write_time_ns / 1e6 AS write_ms, shuffle_fetch_wait_time_ms AS fetch_ms,
-    shuffle_write_bytes, shuffle_local_bytes_read + shuffle_remote_bytes_read AS shuffle_read_bytes,
+    shuffle_write_bytes, shuffle_read_bytes AS shuffle_read_bytes,
     shuffle_remote_bytes_read, input_bytes,
     (shuffle_write_time_ns / 1e6 + shuffle_fetch_wait_time_ms) / greatest(least($cores, num_tasks), 1) AS shuffle_wall_ms
   FROM stages WHERE status IN ('COMPLETE', 'FAILED')

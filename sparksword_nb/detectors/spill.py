@@ -26,15 +26,15 @@ WITH per_stage AS (
 )
 SELECT s.stage_id, s.stage_attempt_id, s.job_ids, s.sql_execution_id, s.num_tasks,
   s.memory_bytes_spilled, s.disk_bytes_spilled, s.input_bytes, s.output_bytes, s.shuffle_write_bytes,
-  s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read AS shuffle_read_bytes,
+  s.shuffle_read_bytes AS shuffle_read_bytes,
   greatest(s.input_bytes, s.output_bytes, s.shuffle_write_bytes,
-           s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read) AS processed_bytes,
+           s.shuffle_read_bytes) AS processed_bytes,
   COALESCE(s.completed_ms - COALESCE(s.first_task_launched_ms, s.submitted_ms), 0) AS wall_ms,
   p.tasks, p.spilling_tasks, p.max_task_disk_spill, p.off_cpu_ms, p.max_peak_execution_memory
 FROM stages s JOIN per_stage p USING (stage_id, stage_attempt_id)
 WHERE s.disk_bytes_spilled >= {DISK_FLOOR}
   AND s.disk_bytes_spilled >= {SHARE_FLOOR} * greatest(s.input_bytes, s.output_bytes, s.shuffle_write_bytes,
-                                                       s.shuffle_local_bytes_read + s.shuffle_remote_bytes_read)
+                                                       s.shuffle_read_bytes)
 ORDER BY s.stage_id, s.stage_attempt_id
 """
 

@@ -8,60 +8,24 @@ task metrics that are absent default to 0 as JsonProtocol does.
 """
 from __future__ import annotations
 
+from ..spark.task_metrics import SHUFFLE_READ_BYTES, TASK_METRIC_FIELDS, metric_sql
 from .schema import EXECUTOR_METRIC_NAMES
 
-# Task metric columns of the `tasks` table: (column, SQL over the TaskEnd row `e`).
+# Task metric columns of the `tasks` table: (column, SQL over the TaskEnd row `e`), from the catalogue.
 _TM = '"Task Metrics"'
-_SR = f'{_TM}."Shuffle Read Metrics"'
-_PUSH = f'{_SR}."Push Based Shuffle"'
-TASK_METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("executor_deserialize_time_ms", f'{_TM}."Executor Deserialize Time"'),
-    ("executor_deserialize_cpu_ns", f'{_TM}."Executor Deserialize CPU Time"'),
-    ("executor_run_time_ms", f'{_TM}."Executor Run Time"'),
-    ("executor_cpu_ns", f'{_TM}."Executor CPU Time"'),
-    ("result_size_bytes", f'{_TM}."Result Size"'),
-    ("jvm_gc_time_ms", f'{_TM}."JVM GC Time"'),
-    ("result_serialization_time_ms", f'{_TM}."Result Serialization Time"'),
-    ("memory_bytes_spilled", f'{_TM}."Memory Bytes Spilled"'),
-    ("disk_bytes_spilled", f'{_TM}."Disk Bytes Spilled"'),
-    ("peak_execution_memory", f'{_TM}."Peak Execution Memory"'),
-    ("peak_on_heap_execution_memory", f'{_TM}."Peak On Heap Execution Memory"'),
-    ("peak_off_heap_execution_memory", f'{_TM}."Peak Off Heap Execution Memory"'),
-    ("input_bytes", f'{_TM}."Input Metrics"."Bytes Read"'),
-    ("input_records", f'{_TM}."Input Metrics"."Records Read"'),
-    ("output_bytes", f'{_TM}."Output Metrics"."Bytes Written"'),
-    ("output_records", f'{_TM}."Output Metrics"."Records Written"'),
-    ("shuffle_remote_blocks_fetched", f'{_SR}."Remote Blocks Fetched"'),
-    ("shuffle_local_blocks_fetched", f'{_SR}."Local Blocks Fetched"'),
-    ("shuffle_fetch_wait_time_ms", f'{_SR}."Fetch Wait Time"'),
-    ("shuffle_remote_bytes_read", f'{_SR}."Remote Bytes Read"'),
-    ("shuffle_remote_bytes_read_to_disk", f'{_SR}."Remote Bytes Read To Disk"'),
-    ("shuffle_local_bytes_read", f'{_SR}."Local Bytes Read"'),
-    ("shuffle_records_read", f'{_SR}."Total Records Read"'),
-    ("shuffle_remote_reqs_duration_ms", f'{_SR}."Remote Requests Duration"'),
-    ("shuffle_corrupt_merged_block_chunks", f'{_PUSH}."Corrupt Merged Block Chunks"'),
-    ("shuffle_merged_fetch_fallback_count", f'{_PUSH}."Merged Fetch Fallback Count"'),
-    ("shuffle_merged_remote_blocks_fetched", f'{_PUSH}."Merged Remote Blocks Fetched"'),
-    ("shuffle_merged_local_blocks_fetched", f'{_PUSH}."Merged Local Blocks Fetched"'),
-    ("shuffle_merged_remote_chunks_fetched", f'{_PUSH}."Merged Remote Chunks Fetched"'),
-    ("shuffle_merged_local_chunks_fetched", f'{_PUSH}."Merged Local Chunks Fetched"'),
-    ("shuffle_merged_remote_bytes_read", f'{_PUSH}."Merged Remote Bytes Read"'),
-    ("shuffle_merged_local_bytes_read", f'{_PUSH}."Merged Local Bytes Read"'),
-    ("shuffle_merged_remote_reqs_duration_ms", f'{_PUSH}."Merged Remote Requests Duration"'),
-    ("shuffle_write_bytes", f'{_TM}."Shuffle Write Metrics"."Shuffle Bytes Written"'),
-    ("shuffle_write_time_ns", f'{_TM}."Shuffle Write Metrics"."Shuffle Write Time"'),
-    ("shuffle_write_records", f'{_TM}."Shuffle Write Metrics"."Shuffle Records Written"'),
-)
-METRIC_NAMES: tuple[str, ...] = tuple(name for name, _ in TASK_METRIC_COLUMNS)
+TASK_METRIC_COLUMNS: tuple[tuple[str, str], ...] = tuple((f.column, metric_sql(f)) for f in TASK_METRIC_FIELDS)
+# ... and the derived shuffle read (local + remote bytes), stored beside them and summed per stage the same way
+METRIC_NAMES: tuple[str, ...] = (*(name for name, _ in TASK_METRIC_COLUMNS), SHUFFLE_READ_BYTES)
 
 
 def _task_metric_select() -> str:
     # A task whose TaskEnd has no "Task Metrics" keeps NULLs (the History Server shows no metrics for
     # it); inside a present metrics object a missing field is 0, as JsonProtocol reads it.
-    return ",\n    ".join(
-        f'CASE WHEN {_TM} IS NULL THEN NULL ELSE COALESCE({expr}, 0) END::BIGINT AS {name}'
-        for name, expr in TASK_METRIC_COLUMNS
-    )
+    columns = [(name, f"COALESCE({expr}, 0)") for name, expr in TASK_METRIC_COLUMNS]
+    paths = dict(TASK_METRIC_COLUMNS)
+    columns.append((SHUFFLE_READ_BYTES, f"COALESCE({paths['shuffle_local_bytes_read']}, 0) + "
+                                        f"COALESCE({paths['shuffle_remote_bytes_read']}, 0)"))
+    return ",\n    ".join(f"CASE WHEN {_TM} IS NULL THEN NULL ELSE {expr} END::BIGINT AS {name}" for name, expr in columns)
 
 
 def _executor_metrics_struct(col: str) -> str:

@@ -9,6 +9,8 @@ only for the few events that have them.
 """
 from __future__ import annotations
 
+from ..spark.task_metrics import metrics_struct
+
 # Only what the tables use: each field of these lists costs parse time on every task line, and a
 # Spark 4 task carries ~30 of them. Numbers and strings both arrive as text ("10" for SQL metrics);
 # internal accumulators are told by their "internal.metrics." name, as Spark's InternalAccumulator does.
@@ -41,29 +43,8 @@ TASK_INFO = (
     f'"Accumulables" {ACCUMULABLE}[])'
 )
 
-SHUFFLE_PUSH_READ = (
-    'STRUCT("Corrupt Merged Block Chunks" BIGINT, "Merged Fetch Fallback Count" BIGINT, '
-    '"Merged Remote Blocks Fetched" BIGINT, "Merged Local Blocks Fetched" BIGINT, '
-    '"Merged Remote Chunks Fetched" BIGINT, "Merged Local Chunks Fetched" BIGINT, '
-    '"Merged Remote Bytes Read" BIGINT, "Merged Local Bytes Read" BIGINT, "Merged Remote Requests Duration" BIGINT)'
-)
-
-TASK_METRICS = (
-    'STRUCT("Executor Deserialize Time" BIGINT, "Executor Deserialize CPU Time" BIGINT, '
-    '"Executor Run Time" BIGINT, "Executor CPU Time" BIGINT, "Peak Execution Memory" BIGINT, '
-    '"Peak On Heap Execution Memory" BIGINT, "Peak Off Heap Execution Memory" BIGINT, '
-    '"Result Size" BIGINT, "JVM GC Time" BIGINT, "Result Serialization Time" BIGINT, '
-    '"Memory Bytes Spilled" BIGINT, "Disk Bytes Spilled" BIGINT, '
-    '"Shuffle Read Metrics" STRUCT("Remote Blocks Fetched" BIGINT, "Local Blocks Fetched" BIGINT, '
-    '"Fetch Wait Time" BIGINT, "Remote Bytes Read" BIGINT, "Remote Bytes Read To Disk" BIGINT, '
-    '"Local Bytes Read" BIGINT, "Total Records Read" BIGINT, "Remote Requests Duration" BIGINT, '
-    f'"Push Based Shuffle" {SHUFFLE_PUSH_READ}), '
-    '"Shuffle Write Metrics" STRUCT("Shuffle Bytes Written" BIGINT, "Shuffle Write Time" BIGINT, '
-    '"Shuffle Records Written" BIGINT), '
-    '"Input Metrics" STRUCT("Bytes Read" BIGINT, "Records Read" BIGINT), '
-    '"Output Metrics" STRUCT("Bytes Written" BIGINT, "Records Written" BIGINT), '
-    '"Updated Blocks" JSON)'
-)
+# Every task metric of the catalogue, plus the blocks a task updated (kept as JSON).
+TASK_METRICS = metrics_struct({"Updated Blocks": "JSON"})
 
 # ExecutorMetricType.metricToOffset, in Spark's order (the History Server prints them in this order).
 EXECUTOR_METRIC_NAMES: tuple[str, ...] = (

@@ -250,7 +250,7 @@ def _load_events(log: EventLog) -> list[tuple]:
         SELECT start_ord, event_ord, status, stage_id, stage_attempt_id, "index", executor_id, end_reason,
           end_reason_detail."Kill Reason", end_reason_detail."Job ID", end_reason_detail."Partition ID",
           end_reason_detail."Attempt Number", COALESCE(duration_ms, 0), COALESCE(jvm_gc_time_ms, 0),
-          COALESCE(input_bytes, 0), COALESCE(shuffle_local_bytes_read, 0) + COALESCE(shuffle_remote_bytes_read, 0),
+          COALESCE(input_bytes, 0), COALESCE(shuffle_read_bytes, 0),
           COALESCE(shuffle_write_bytes, 0), resubmitted_ord
         FROM tasks
         """

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SparkswordError
 from ..ingest.schema import EXECUTOR_METRIC_NAMES
 from ..spark.quantiles import quantile_indices
+from ..spark.task_metrics import TASK_METRIC_FIELDS
 from .format import spark_date
 
 if TYPE_CHECKING:
@@ -29,66 +30,17 @@ _DEFAULT_STAGE_QUANTILES = "0.0,0.25,0.5,0.75,1.0"
 _DEFAULT_SUMMARY_QUANTILES = "0.05,0.25,0.5,0.75,0.95"
 
 # Stage JSON field -> `stages` column (the sums of the task metrics of the stage attempt).
-_STAGE_METRIC_FIELDS: tuple[tuple[str, str], ...] = (
-    ("executorDeserializeTime", "executor_deserialize_time_ms"),
-    ("executorDeserializeCpuTime", "executor_deserialize_cpu_ns"),
-    ("executorRunTime", "executor_run_time_ms"),
-    ("executorCpuTime", "executor_cpu_ns"),
-    ("resultSize", "result_size_bytes"),
-    ("jvmGcTime", "jvm_gc_time_ms"),
-    ("resultSerializationTime", "result_serialization_time_ms"),
-    ("memoryBytesSpilled", "memory_bytes_spilled"),
-    ("diskBytesSpilled", "disk_bytes_spilled"),
-    ("peakExecutionMemory", "peak_execution_memory"),
-    ("inputBytes", "input_bytes"),
-    ("inputRecords", "input_records"),
-    ("outputBytes", "output_bytes"),
-    ("outputRecords", "output_records"),
-    ("shuffleRemoteBlocksFetched", "shuffle_remote_blocks_fetched"),
-    ("shuffleLocalBlocksFetched", "shuffle_local_blocks_fetched"),
-    ("shuffleFetchWaitTime", "shuffle_fetch_wait_time_ms"),
-    ("shuffleRemoteBytesRead", "shuffle_remote_bytes_read"),
-    ("shuffleRemoteBytesReadToDisk", "shuffle_remote_bytes_read_to_disk"),
-    ("shuffleLocalBytesRead", "shuffle_local_bytes_read"),
-    ("shuffleReadRecords", "shuffle_records_read"),
-    ("shuffleCorruptMergedBlockChunks", "shuffle_corrupt_merged_block_chunks"),
-    ("shuffleMergedFetchFallbackCount", "shuffle_merged_fetch_fallback_count"),
-    ("shuffleMergedRemoteBlocksFetched", "shuffle_merged_remote_blocks_fetched"),
-    ("shuffleMergedLocalBlocksFetched", "shuffle_merged_local_blocks_fetched"),
-    ("shuffleMergedRemoteChunksFetched", "shuffle_merged_remote_chunks_fetched"),
-    ("shuffleMergedLocalChunksFetched", "shuffle_merged_local_chunks_fetched"),
-    ("shuffleMergedRemoteBytesRead", "shuffle_merged_remote_bytes_read"),
-    ("shuffleMergedLocalBytesRead", "shuffle_merged_local_bytes_read"),
-    ("shuffleRemoteReqsDuration", "shuffle_remote_reqs_duration_ms"),
-    ("shuffleMergedRemoteReqsDuration", "shuffle_merged_remote_reqs_duration_ms"),
-    ("shuffleWriteBytes", "shuffle_write_bytes"),
-    ("shuffleWriteTime", "shuffle_write_time_ns"),
-    ("shuffleWriteRecords", "shuffle_write_records"),
-)
+_STAGE_METRIC_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (f.stage_field, f.column) for f in TASK_METRIC_FIELDS if f.stage_field)
 
 # Push-based shuffle read metrics: API name -> `tasks` column (same names in TaskMetrics and the distributions).
-_PUSH_READ_FIELDS: tuple[tuple[str, str], ...] = (
-    ("corruptMergedBlockChunks", "shuffle_corrupt_merged_block_chunks"),
-    ("mergedFetchFallbackCount", "shuffle_merged_fetch_fallback_count"),
-    ("remoteMergedBlocksFetched", "shuffle_merged_remote_blocks_fetched"),
-    ("localMergedBlocksFetched", "shuffle_merged_local_blocks_fetched"),
-    ("remoteMergedChunksFetched", "shuffle_merged_remote_chunks_fetched"),
-    ("localMergedChunksFetched", "shuffle_merged_local_chunks_fetched"),
-    ("remoteMergedBytesRead", "shuffle_merged_remote_bytes_read"),
-    ("localMergedBytesRead", "shuffle_merged_local_bytes_read"),
-    ("remoteMergedReqsDuration", "shuffle_merged_remote_reqs_duration_ms"),
-)
+_PUSH_READ_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (f.push_field, f.column) for f in TASK_METRIC_FIELDS if f.push_field)
 
 _TASK_COLUMNS = (
     "task_id", "index", "attempt", "partition_id", "launch_ms", "finish_ms", "getting_result_ms", "executor_id",
     "host", "locality", "speculative", "status", "end_reason_detail", "has_metrics",
-    "executor_deserialize_time_ms", "executor_deserialize_cpu_ns", "executor_run_time_ms", "executor_cpu_ns",
-    "result_size_bytes", "jvm_gc_time_ms", "result_serialization_time_ms", "memory_bytes_spilled",
-    "disk_bytes_spilled", "peak_execution_memory", "input_bytes", "input_records", "output_bytes", "output_records",
-    "shuffle_remote_blocks_fetched", "shuffle_local_blocks_fetched", "shuffle_fetch_wait_time_ms",
-    "shuffle_remote_bytes_read", "shuffle_remote_bytes_read_to_disk", "shuffle_local_bytes_read",
-    "shuffle_records_read", "shuffle_remote_reqs_duration_ms", *(col for _, col in _PUSH_READ_FIELDS),
-    "shuffle_write_bytes", "shuffle_write_time_ns", "shuffle_write_records",
+    *(f.column for f in TASK_METRIC_FIELDS if f.stage_field),
 )
 
 
@@ -648,7 +600,7 @@ def _stage_json(row: dict[str, Any]) -> dict[str, Any]:
         out["failureReason"] = row["failure_reason"]
     for field, column in _STAGE_METRIC_FIELDS:
         out[field] = int(row[column] or 0)
-    out["shuffleReadBytes"] = int(row["shuffle_local_bytes_read"] or 0) + int(row["shuffle_remote_bytes_read"] or 0)
+    out["shuffleReadBytes"] = int(row["shuffle_read_bytes"] or 0)
     out["name"] = row["name"]
     if row["description"] is not None:
         out["description"] = row["description"]

@@ -126,7 +126,7 @@ def _successful_tasks(log: EventLog, stage_id: int, attempt: int | None = None) 
     where = f"stage_id = {int(stage_id)}" + (f" AND stage_attempt_id = {int(attempt)}" if attempt is not None else "")
     rel = log.sql(
         f"""SELECT "index", partition_id,
-                   COALESCE(shuffle_remote_bytes_read, 0) + COALESCE(shuffle_local_bytes_read, 0) AS read_bytes,
+                   COALESCE(shuffle_read_bytes, 0) AS read_bytes,
                    COALESCE(shuffle_records_read, 0) AS read_records,
                    COALESCE(shuffle_remote_blocks_fetched, 0) + COALESCE(shuffle_local_blocks_fetched, 0) AS blocks,
                    COALESCE(shuffle_write_bytes, 0) AS write_bytes, COALESCE(shuffle_write_records, 0) AS write_records,

@@ -60,7 +60,7 @@ TASK_METRICS: tuple[TaskMetric, ...] = (
     TaskMetric("run_time", "executor run time", "executor_run_time_ms", "ms", ("executorRunTime",)),
     TaskMetric("gc_time", "GC time", "jvm_gc_time_ms", "ms", ("jvmGcTime",)),
     TaskMetric("input", "input size", "input_bytes", "bytes", ("inputMetrics", "bytesRead")),
-    TaskMetric("shuffle_read", "shuffle read size", "shuffle_remote_bytes_read + shuffle_local_bytes_read",
+    TaskMetric("shuffle_read", "shuffle read size", "shuffle_read_bytes",
                "bytes", ("shuffleReadMetrics", "readBytes")),
     TaskMetric("shuffle_write", "shuffle write size", "shuffle_write_bytes", "bytes",
                ("shuffleWriteMetrics", "writeBytes")),
@@ -197,7 +197,7 @@ def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, A
         SELECT l.stage_id, l.stage_attempt_id AS attempt, l.name, l.status,
           COALESCE(list_min(l.job_ids), -1) AS job_id, l.num_tasks, l.num_failed_tasks AS failed_tasks,
           l.completed_ms - l.submitted_ms AS duration_ms, l.input_bytes,
-          l.shuffle_remote_bytes_read + l.shuffle_local_bytes_read AS shuffle_read_bytes,
+          l.shuffle_read_bytes AS shuffle_read_bytes,
           l.shuffle_write_bytes, l.disk_bytes_spilled AS spill_bytes,
           skew.max_ms, skew.median_ms
         FROM latest l LEFT JOIN skew USING (stage_id)

@@ -249,8 +249,8 @@ def seedable_stages(log: EventLog, limit: int | None = None) -> list[dict[str, A
     """The stages a what-if can start from: completed stages that read shuffle data, largest read first
     (the first `limit` of them)."""
     rows = log.rows(f"""
-        SELECT stage_id, shuffle_remote_bytes_read + shuffle_local_bytes_read AS read_bytes, num_tasks
-        FROM stages WHERE status = 'COMPLETE' AND shuffle_remote_bytes_read + shuffle_local_bytes_read > 0
+        SELECT stage_id, shuffle_read_bytes AS read_bytes, num_tasks
+        FROM stages WHERE status = 'COMPLETE' AND shuffle_read_bytes > 0
         {LATEST_STAGE_ATTEMPT}
         ORDER BY read_bytes DESC, stage_id
         LIMIT $limit""", {"limit": limit})
