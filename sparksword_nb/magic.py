@@ -27,6 +27,7 @@ from IPython.core.magic import (
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from .errors import SparkswordError
+from .widgets.data import STAGE_METRIC_KEYS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 
 # Kept in step with widgets.data.STAGE_METRIC_KEYS / TASK_METRIC_KEYS (a test checks); spelled out here
 # so loading the extension does not import the widget stack.
-COLOR_BY_CHOICES = ("duration", "shuffle_read", "shuffle_write", "spill", "input", "skew_ratio", "severity")
+# what a stage node can be coloured by: the stage graph's own list
+COLOR_BY_CHOICES = STAGE_METRIC_KEYS
 TASK_METRIC_CHOICES = ("duration", "run_time", "gc_time", "input", "shuffle_read", "shuffle_write",
                        "spill_memory", "spill_disk")
 SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "timeline", "list", "use", "playground")

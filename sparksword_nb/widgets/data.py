@@ -223,9 +223,9 @@ def stage_graph(log: EventLog, insights: list[Any] | None = None) -> dict[str, A
     for job in jobs:
         job["status"] = intern(job["status"])
         job["name"] = intern(job["name"])
+    # the metric columns come from STAGE_METRICS: a new colour-by metric is an entry there and its SQL column above
     stage_columns = ["stage_id", "attempt", "label", "name", "status", "job_id", "num_tasks", "failed_tasks",
-                     "duration_ms", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes", "spill_bytes",
-                     "skew_ratio", "severity", "insights"]
+                     *dict.fromkeys(m["column"] for m in STAGE_METRICS), "insights"]
     return {
         "version": PAYLOAD_VERSION,
         "app_id": log.app_id,
