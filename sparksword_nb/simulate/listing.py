@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..text import human_bytes, human_ms, terminal_safe
-from .whatif import Estimate, StageShape
+from .estimate import Estimate, StageShape
 
 
 def _time(shape: StageShape) -> str:

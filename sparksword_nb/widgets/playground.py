@@ -24,9 +24,12 @@ import numpy as np
 import traitlets
 
 from ..errors import SparkswordError
+from ..simulate.estimate import Estimate
+from ..simulate.fit import size_quantiles, time_model
 from ..simulate.measured import MeasuredStage, measure_stage
+from ..simulate.settings import SETTINGS, resolve_settings
 from ..simulate.shape import MEMORY_EXPANSION, NARROW, WIDE, Cluster, Operator, Shape, simulate_shape
-from ..simulate.whatif import SETTINGS, Estimate, resolve_settings, size_quantiles, time_model, whatif
+from ..simulate.whatif import whatif
 from ..spark.attempts import LATEST_STAGE_ATTEMPT
 from ..spark.quantiles import summary_values
 from ..spark.units import bytes_to_string
