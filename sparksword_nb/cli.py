@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import SparkswordError
-from .text import human_bytes, human_ms, terminal_safe
+from .text import clip, fit_to_width, human_bytes, human_ms, terminal_safe, terminal_width
 
 # The longest text from a log one summary field shows.
 _FIELD_LIMIT = 200
 
 
-def summary_text(log) -> str:
-    """A short plain-text overview of one loaded application."""
+def summary_text(log, width: int = 100) -> str:
+    """A short plain-text overview of one loaded application, `width` columns wide."""
     # Strings are cut in SQL: a log's 60 MB app name never becomes a Python string here.
     cut = _FIELD_LIMIT + 1
     a = log.rows(
@@ -64,13 +64,13 @@ def summary_text(log) -> str:
                      f"{'shuffle write':>13} {'spill':>9}  name")
         for sid, att, status, ntasks, wall, _run, sread, swrite, spill, name in top:
             label = f"{sid}.{att}"
-            lines.append(
-                f"  {label:>7} {status:<9} {ntasks or 0:>6} {human_ms(wall):>9} {human_bytes(sread):>13} "
-                f"{human_bytes(swrite):>13} {human_bytes(spill):>9}  {terminal_safe(name, 60)}"
-            )
+            row = (f"  {label:>7} {status:<9} {ntasks or 0:>6} {human_ms(wall):>9} {human_bytes(sread):>13} "
+                   f"{human_bytes(swrite):>13} {human_bytes(spill):>9}  ")
+            # the name column shrinks to what the terminal leaves
+            lines.append(row + clip(terminal_safe(name, 60), max(width - len(row), 12)))
     for skipped in log.skipped:
         lines.append(f"note: skipped {terminal_safe(skipped, 2 * _FIELD_LIMIT)}")
-    return "\n".join(lines)
+    return fit_to_width("\n".join(lines), width)
 
 
 _BAR_WIDTH = 24
@@ -118,7 +118,7 @@ def _load(path: str, app: str | None, cache: bool):
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     log = _load(args.log, args.app, not args.no_cache)
-    print(json.dumps(summary_json(log), indent=2) if args.json else summary_text(log))
+    print(json.dumps(summary_json(log), indent=2) if args.json else summary_text(log, terminal_width()))
     return 0
 
 
@@ -146,7 +146,8 @@ def _cmd_insights(args: argparse.Namespace) -> int:
     else:
         from .detectors.accounting import explained_time
 
-        print(format_insights_text(found, explained=explained_time(found, log.time_account()).sentence()))
+        print(format_insights_text(found, explained=explained_time(found, log.time_account()).sentence(),
+                                   width=terminal_width()))
     return 0
 
 
@@ -154,7 +155,7 @@ def _cmd_samples(args: argparse.Namespace) -> int:
     from . import samples
 
     for sample in samples.list():
-        print(f"{sample.name:<20} {sample.lesson}\n{'':<20} {sample.path}")
+        print(fit_to_width(f"{sample.name:<20} {sample.lesson}\n{'':<20} {sample.path}", terminal_width()))
     return 0
 
 
@@ -164,20 +165,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     name = args.sample
     log = Session().load(samples.path(name), cache=not args.no_cache)
-    print(f"sparksword demo: the bundled sample {name!r} ({samples.path(name)})\n")
-    print(summary_text(log))
+    width = terminal_width()
+    print(fit_to_width(f"sparksword demo: the bundled sample {name!r} ({samples.path(name)})\n", width))
+    print(summary_text(log, width))
     from .detectors.accounting import explained_time
     from .detectors.listing import format_insights_text
     from .html_report import write_report
 
     found = log.insights()
     print("\nWhat made it slow (top findings)")
-    print(format_insights_text(found[: args.top], explained=explained_time(found, log.time_account()).sentence()))
+    print(format_insights_text(found[: args.top], explained=explained_time(found, log.time_account()).sentence(),
+                               width=width))
 
     written = write_report(log, args.report)
-    print(f"\nReport: {terminal_safe(written.resolve())}\n        one HTML file with the stage DAG, task histograms "
-          "and findings; open it in a browser (it works offline)")
-    print(_tutorials_hint())
+    print(fit_to_width(f"\nReport: {terminal_safe(written.resolve())}\n        one HTML file with the stage DAG, "
+                       "task histograms and findings; open it in a browser (it works offline)", width))
+    print(fit_to_width(_tutorials_hint(), width))
     return 0
 
 

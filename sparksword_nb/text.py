@@ -1,6 +1,12 @@
 """Text for people: durations, sizes, and strings from a log made safe to print in a terminal."""
 from __future__ import annotations
 
+import shutil
+import textwrap
+
+# Narrower than this, wrapped text reads worse than a long line.
+_MIN_WIDTH = 60
+
 
 def human_ms(ms: float | int | None) -> str:
     """A duration for people: `850 ms`, `12.3 s`, `4.2 min`."""
@@ -44,3 +50,27 @@ def terminal_safe(text: object, limit: int | None = None) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+def terminal_width() -> int:
+    """Columns to print in: the terminal's (or $COLUMNS), else 100; never below 60."""
+    return max(_MIN_WIDTH, shutil.get_terminal_size((100, 24)).columns)
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "\u2026"
+
+
+def fit_to_width(text: str, width: int) -> str:
+    """Every line of `text` wrapped at words to `width` columns; a wrapped line's continuation is indented two
+    more than the line itself, so a paragraph of a listing stays readable as one."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        out.extend(textwrap.wrap(line.strip(), width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                 break_long_words=True, break_on_hyphens=False) or [""])
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")

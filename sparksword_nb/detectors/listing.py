@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..text import human_ms, terminal_safe
+from ..text import fit_to_width, human_ms, terminal_safe
 from .model import Insight
 
 _MARK = {"high": "HIGH", "medium": "MED ", "low": "LOW "}
@@ -46,4 +46,4 @@ def format_insights_text(insights: Sequence[Insight], *, width: int = 100, expla
         lines.append(f"    suggestion: {terminal_safe(i.suggestion)}")
         lines.append(f"    docs: {i.docs_url}")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return fit_to_width("\n".join(lines).rstrip() + "\n", width)
