@@ -178,3 +178,26 @@ def test_report_shows_where_the_time_went_and_never_paints_a_metric_that_is_zero
     page.screenshot(path=str(artifacts / "report-time-and-zero-metrics.png"), full_page=True)
     assert fetched == [] and errors == [], (fetched, errors)
     page.close()
+
+
+@pytest.mark.parametrize("width", [900, 1400])
+def test_report_fits_its_window_without_sideways_scroll_or_clipped_tables(browser, report_file, artifacts, width):
+    """Issue 16: at 900 px the two panes stack; at 1400 px they sit side by side; nothing is cut off."""
+    page, fetched, errors = _open_blocked(browser, report_file.read_text(encoding="utf-8"),
+                                          {"width": width, "height": 1000})
+    expect(page.locator("#sw-report")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    scroll, client = page.evaluate("[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]")
+    assert scroll <= client, f"sideways scroll at {width} px: {scroll} > {client}"
+    for table in page.locator(".sw-panel table").all():
+        clipped = table.evaluate("""t => {
+            const panel = t.closest('.sw-panel').getBoundingClientRect(), box = t.getBoundingClientRect();
+            if (box.width === 0) return false;  // not shown (a closed finding's evidence)
+            return box.right > panel.right + 0.5 || box.left < panel.left - 0.5;
+        }""")
+        assert not clipped, f"a table is cut off at {width} px"
+    dag = page.locator(".sw-slot-dag").bounding_box()
+    skew = page.locator(".sw-slot-skew").bounding_box()
+    assert (skew["y"] >= dag["y"] + dag["height"] - 1) == (width == 900), "stacked at 900 px, side by side at 1400"
+    page.screenshot(path=str(artifacts / f"report-{width}px.png"), full_page=True)
+    assert fetched == [] and errors == [], (fetched, errors)
+    page.close()
