@@ -74,3 +74,13 @@ def fit_to_width(text: str, width: int) -> str:
         out.extend(textwrap.wrap(line.strip(), width, initial_indent=indent, subsequent_indent=indent + "  ",
                                  break_long_words=True, break_on_hyphens=False) or [""])
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 task', '4 tasks' ('1 stretch', '2 stretches' with `many`)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def stage_list(stage_ids: list[int]) -> str:
+    """'stage 2' or 'stages 0, 1, 2'."""
+    return ("stage " if len(stage_ids) == 1 else "stages ") + ", ".join(map(str, stage_ids))

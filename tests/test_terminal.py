@@ -7,8 +7,9 @@ from contextlib import redirect_stdout
 
 import pytest
 
-from conftest import SPARK_TESTS, spark43_log_path
 from sparksword_nb.cli import main
+
+from conftest import SPARK_TESTS, spark43_log_path
 
 YARN_SHELL = str(SPARK_TESTS / "logs" / "application_1628109047826_1317105")
 

@@ -18,7 +18,7 @@ test("durations read as Spark's msDurationToString", () => {
   assert.equal(formatMs(127), "127 ms");
   assert.equal(formatMs(999), "999 ms");
   assert.equal(formatMs(1234), "1.2 s");
-  assert.equal(formatMs(150_000), "2.5 m");
+  assert.equal(formatMs(150_000), "2.5 min");
   assert.equal(formatMs(4_500_000), "1.25 h");
   assert.equal(formatMs(undefined), "\u2013");
 });

@@ -9,6 +9,7 @@ time, not additional.
 """
 from __future__ import annotations
 
+from ..text import stage_list
 from ._common import DOCS_AQE, DOCS_COALESCE, DOCS_SKEW, human_bytes, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
@@ -121,7 +122,7 @@ class AqeDisabledOrMitigated(Detector):
             title="AQE was off where it would act: " + ", ".join(acts[k] for k in kinds),
             description=(
                 "spark.sql.adaptive.enabled=false, and this run had findings adaptive query execution handles at run "
-                "time: " + "; ".join(f"{i.type} on stage(s) {i.stage_ids} ({human_ms(i.impact_ms)})" for i in related)
+                "time: " + "; ".join(f"{i.type} on {stage_list(i.stage_ids)} ({human_ms(i.impact_ms)})" for i in related)
                 + f". The impact is the largest of them ({top.type}), the same time, not in addition."),
             evidence={
                 "spark.sql.adaptive.enabled": ctx.conf("spark.sql.adaptive.enabled", "true"),

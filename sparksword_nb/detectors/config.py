@@ -12,6 +12,7 @@ Impact: the related finding's impact (the same time, not additional), else 0.
 """
 from __future__ import annotations
 
+from ..text import stage_list
 from ._common import DOCS_COALESCE, DOCS_DYNAMIC_ALLOCATION, DOCS_JOIN_HINTS, DOCS_MEMORY, DOCS_SERIALIZATION, human_bytes
 from .model import Insight
 from .registry import AppContext, Detector, register
@@ -89,7 +90,7 @@ class ConfigRisk(Detector):
                 description=(
                     f"spark.memory.fraction is the share of the heap for execution and storage; at {fraction} "
                     "sorts, aggregations and joins get little memory and spill early. This run had "
-                    + ", ".join(f"{i.type} on stage(s) {i.stage_ids}" for i in memory_findings)
+                    + ", ".join(f"{i.type} on {stage_list(i.stage_ids)}" for i in memory_findings)
                     + ". The impact is the largest of those findings, the same time."),
                 evidence={"spark.memory.fraction": fraction, "default": "0.6",
                           "related_findings": [f"{i.type}:{','.join(map(str, i.stage_ids))}" for i in memory_findings]},

@@ -8,6 +8,7 @@ Impact: that time. In an interactive session (a shell or notebook) the gaps are 
 """
 from __future__ import annotations
 
+from ..text import plural
 from ..timeline import TimeAccount, TimePart
 from ._common import DOCS_MONITORING, human_ms, pct
 from .model import Confidence, Insight
@@ -114,7 +115,7 @@ class DriverGaps(Detector):
             title=f"{human_ms(total)} ({pct(total / account.duration_ms)} of the run) passed between or after jobs "
                   "with no job running",
             description=(
-                f"{len(gaps)} stretch(es) of at least {human_ms(GAP_FLOOR_MS)} with no job running add up to "
+                f"{plural(len(gaps), 'stretch', 'stretches')} of at least {human_ms(GAP_FLOOR_MS)} with no job running add up to "
                 f"{human_ms(total)}: " + "; ".join(listed) + ". In them the executors had no work: "
                 + (gaps[0].what if account.interactive else "the driver ran code of its own (Python/pandas on "
                    "collected results, planning, file listing) or waited (sleeps, external calls).")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ..text import plural
 from ._common import DOCS_SCHEDULING, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
@@ -83,11 +84,11 @@ class TaskFailures(Detector):
             impact = float(s["failed_wall_ms"] or 0) + task_ms / cores
             what = []
             if failed:
-                what.append(f"{failed} failed task attempt(s)")
+                what.append(plural(failed, "failed task attempt"))
             if killed:
-                what.append(f"{killed} killed task attempt(s)")
+                what.append(plural(killed, "killed task attempt"))
             if s["failed_attempts"]:
-                what.append(f"{s['failed_attempts']} failed stage attempt(s)")
+                what.append(plural(s["failed_attempts"], "failed stage attempt"))
             if s["last_attempt"]:
                 what.append(f"{s['last_attempt']} stage retr{'y' if s['last_attempt'] == 1 else 'ies'}")
             if not what:

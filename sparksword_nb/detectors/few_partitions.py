@@ -6,6 +6,7 @@ Impact: the stage's wall time times (1 - tasks / cores): the part an even split 
 """
 from __future__ import annotations
 
+from ..text import plural
 from ._common import DOCS_PARALLELISM, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
@@ -49,11 +50,12 @@ class TooFewPartitions(Detector):
                         f"or repartition({cores}) before the heavy step")
             found.append(ctx.insight(
                 self.type,
-                title=f"Stage {stage} ran {n} task(s) on {cores} cores",
+                title=f"Stage {stage} ran {plural(n, 'task')} on {cores} cores",
                 description=(
                     f"Stage {stage} took {human_ms(s['wall_ms'])} of wall time "
                     f"({s['wall_ms'] / max(ctx.duration_ms, 1) * 100:.0f}% "
-                    f"of the application) with only {n} task(s), so {cores - n} of {cores} cores had nothing to do in it."),
+                    f"of the application) with only {plural(n, 'task')}, so {cores - n} of {cores} cores had "
+                    "nothing to do in it."),
                 evidence={
                     "stage_id": s["stage_id"], "stage_attempt_id": s["stage_attempt_id"], "num_tasks": n,
                     "total_cores": cores, "stage_wall_ms": s["wall_ms"], "task_time_ms": s["sum_duration_ms"],

@@ -8,6 +8,7 @@ Impact: that task's duration minus the stage's task time spread evenly over all 
 """
 from __future__ import annotations
 
+from ..text import plural
 from ._common import DOCS_PARTITION_HINTS, human_bytes, human_ms, ratio
 from .model import Insight
 from .registry import AppContext, Detector, register
@@ -49,7 +50,8 @@ class LargePartition(Detector):
                       f"({share * 100:.0f}% of the stage)",
                 description=(
                     f"Task {b['index']} of stage {stage} processed {human_bytes(b['task_bytes'])} of the stage's "
-                    f"{human_bytes(s['sum_task_bytes'])} across {s['n_ok']} task(s), and ran {human_ms(b['duration_ms'])}. "
+                    f"{human_bytes(s['sum_task_bytes'])} across {plural(s['n_ok'], 'task')}, "
+                    f"and ran {human_ms(b['duration_ms'])}. "
                     f"With {ctx.total_cores} cores, the same work spread evenly would take about "
                     f"{human_ms(balanced_ms)} of wall time (an estimate that assumes the work splits evenly)."),
                 evidence={

@@ -6,6 +6,7 @@ that metric, the wall time of the stages running the node (an upper bound, low c
 """
 from __future__ import annotations
 
+from ..text import plural
 from ._common import DOCS_ARROW_UDF, human_bytes, human_ms
 from .model import Confidence, Insight
 from .registry import AppContext, Detector, register
@@ -72,7 +73,7 @@ class PythonUdf(Detector):
                     + (f"Python workers ran {human_ms(p['python_ms'])} in total (starting them "
                        f"{human_ms(p['python_start_ms'] or 0)}, executing the Python code "
                        f"{human_ms(p['python_code_ms'] or 0)}), "
-                       f"about {human_ms(impact)} of wall time over {parallel} parallel task(s)."
+                       f"about {human_ms(impact)} of wall time over {plural(parallel, 'parallel task')}."
                        if p["python_ms"] is not None else "")),
                 evidence={
                     "sql_execution_id": p["execution_id"], "node_id": p["node_id"], "operator": p["node_name"],

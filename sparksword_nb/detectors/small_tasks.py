@@ -7,6 +7,7 @@ of fixed overhead, spread over the cores; capped at the stage's wall time.
 """
 from __future__ import annotations
 
+from ..text import plural
 from ._common import DOCS_COALESCE, DOCS_PARALLELISM, human_bytes, human_ms
 from .model import Insight
 from .registry import AppContext, Detector, register
@@ -67,7 +68,7 @@ class TooManySmallTasks(Detector):
                     f"Stage {stage} split {human_bytes(s['sum_task_bytes'])} into {n} tasks: the median task ran "
                     f"{human_ms(s['dur_med'])} and handled {human_bytes(s['bytes_med'])}. "
                     f"{overhead_share * 100:.0f}% of the task time was outside the executor's run time (scheduling, "
-                    f"deserialization, result handling). About {target} task(s) would cover this data with "
+                    f"deserialization, result handling). About {plural(target, 'task')} would cover this data with "
                     f"{ctx.total_cores} cores; the impact is an estimate assuming each extra task costs about a median "
                     "task of fixed overhead."),
                 evidence={

@@ -7,6 +7,7 @@ spread over the cores they had; spill files are written and read back in that ti
 """
 from __future__ import annotations
 
+from ..text import plural
 from ._common import DOCS_REDUCE_MEMORY, human_bytes, human_ms, ratio
 from .model import Insight
 from .registry import AppContext, Detector, register
@@ -64,7 +65,7 @@ class Spill(Detector):
                     f"{human_bytes(s['memory_bytes_spilled'])} of in-memory data were written to disk as "
                     f"{human_bytes(s['disk_bytes_spilled'])} ({spill_ratio}x the {human_bytes(s['processed_bytes'])} "
                     f"the stage processed), and read back. The spilling tasks spent {human_ms(s['off_cpu_ms'])} off-CPU, "
-                    f"about {human_ms(impact)} of wall time over {parallel} parallel task(s).{fraction_note}"),
+                    f"about {human_ms(impact)} of wall time over {plural(parallel, 'parallel task')}.{fraction_note}"),
                 evidence={
                     "stage_id": s["stage_id"], "stage_attempt_id": s["stage_attempt_id"],
                     "memory_bytes_spilled": s["memory_bytes_spilled"], "disk_bytes_spilled": s["disk_bytes_spilled"],

@@ -20,13 +20,14 @@ export function formatBytes(bytes) {
   return `${n.toFixed(1)} B`;
 }
 
-/** Milliseconds as Spark's Utils.msDurationToString: "127 ms", "1.2 s", "2.5 m", "1.25 h". */
+/** Milliseconds as Spark's Utils.msDurationToString, minutes written out: "127 ms", "1.2 s", "2.5 min", "1.25 h". */
 export function formatMs(ms) {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return "\u2013";
   const n = Number(ms);
   if (Math.abs(n) < 1000) return `${Math.round(n)} ms`;
   if (Math.abs(n) < 60_000) return `${(n / 1000).toFixed(1)} s`;
-  if (Math.abs(n) < 3_600_000) return `${(n / 60_000).toFixed(1)} m`;
+  // "min", not Spark's "m": next to sizes, "1.1 m" reads as metres
+  if (Math.abs(n) < 3_600_000) return `${(n / 60_000).toFixed(1)} min`;
   return `${(n / 3_600_000).toFixed(2)} h`;
 }
 
