@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import SparkswordError
-from .text import clip, fit_to_width, human_bytes, human_ms, terminal_safe, terminal_width
+from .text import clip, fit_to_width, human_bytes, human_ms, plural, terminal_safe, terminal_width
 
 # The longest text from a log one summary field shows.
 _FIELD_LIMIT = 200
@@ -231,6 +231,19 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from .store import cache_info, clear_cache
+
+    if args.action == "clear":
+        print(f"removed {plural(clear_cache(), 'cached parse')} from {terminal_safe(cache_info()['directory'])}")
+        return 0
+    info = cache_info()
+    print(f"cache directory  {terminal_safe(info['directory'])}\n"
+          f"parsed logs      {info['files']}, {human_bytes(info['bytes'])} of at most {human_bytes(info['max_bytes'])} "
+          "(SPARKSWORD_CACHE_MAX_BYTES; the least recently used go first)")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmark
 
@@ -275,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--report", default="sparksword-demo-report.html", metavar="FILE",
                       help="where to write the HTML report (default: %(default)s in the current directory)")
     demo.set_defaults(func=_cmd_demo)
+    cache = sub.add_parser("cache", help="where parsed logs are cached, how much they take; clear them")
+    cache.add_argument("action", choices=("info", "clear"), nargs="?", default="info")
+    cache.set_defaults(func=_cmd_cache)
     bench = sub.add_parser("bench", help="measure load speed on a large log built from a bundled one")
     bench.add_argument("--copies", type=int, default=9, help="how many times to repeat the source log")
     bench.add_argument("--source", help="uncompressed single-file source log (default: the bundled many_tasks)")

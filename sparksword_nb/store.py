@@ -79,6 +79,58 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("sparksword_nb"))
 
 
+# The cache holds at most this many bytes (SPARKSWORD_CACHE_MAX_BYTES overrides); the least recently used go first.
+DEFAULT_CACHE_MAX_BYTES = 4 << 30
+# Logs smaller than this are cached in 16 KiB blocks instead of DuckDB's 256 KiB: a 60 KB log then takes a few
+# hundred KB of cache, not megabytes, and small tables read no slower.
+_SMALL_LOG_BYTES = 64 << 20
+_SMALL_BLOCK_SIZE = 16384
+
+
+def cache_max_bytes() -> int:
+    """The cache's size bound in bytes (SPARKSWORD_CACHE_MAX_BYTES, else 4 GiB)."""
+    value = os.environ.get("SPARKSWORD_CACHE_MAX_BYTES")
+    try:
+        return int(value) if value else DEFAULT_CACHE_MAX_BYTES
+    except ValueError:
+        raise SparkswordError(f"SPARKSWORD_CACHE_MAX_BYTES must be a number of bytes, not {value!r}") from None
+
+
+def _cache_files() -> list[Path]:
+    folder = cache_dir()
+    return sorted(folder.glob("*.duckdb")) if folder.is_dir() else []
+
+
+def cache_info() -> dict[str, Any]:
+    """Where the cache is, how many parsed logs it holds, their bytes, and its bound."""
+    files = _cache_files()
+    return {"directory": str(cache_dir()), "files": len(files), "bytes": sum(f.stat().st_size for f in files),
+            "max_bytes": cache_max_bytes()}
+
+
+def clear_cache() -> int:
+    """Delete every cached parse; returns how many files were removed."""
+    files = _cache_files()
+    for f in files:
+        f.unlink(missing_ok=True)
+    return len(files)
+
+
+def trim_cache(max_bytes: int | None = None) -> int:
+    """Delete the least recently used cached parses until the cache fits `max_bytes`; returns how many."""
+    limit = cache_max_bytes() if max_bytes is None else max_bytes
+    files = sorted(_cache_files(), key=lambda f: f.stat().st_mtime)
+    total = sum(f.stat().st_size for f in files)
+    removed = 0
+    for f in files:
+        if total <= limit:
+            break
+        total -= f.stat().st_size
+        f.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def _tables_signature() -> str:
     """A digest of the SQL and column types that shape the tables: a change to them retires old caches."""
     from .ingest import canonical, loader, schema
@@ -159,6 +211,10 @@ class Session:
         except duckdb.Error:
             return None
         try:
+            os.utime(path)  # recently used: the last to go when the cache is trimmed
+        except OSError:
+            pass
+        try:
             app_id, attempt, events, skipped = self.con.execute(
                 "SELECT app_id, attempt_id, events, skipped FROM _cache.applications"
             ).fetchall()[0]
@@ -176,13 +232,16 @@ class Session:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp.unlink(missing_ok=True)
-            self.con.execute(f"ATTACH {_quote_literal(str(tmp))} AS _cache_w")
+            small = sum(size for _, size, _ in app_log.fingerprint()) < _SMALL_LOG_BYTES
+            options = f" (BLOCK_SIZE {_SMALL_BLOCK_SIZE})" if small else ""
+            self.con.execute(f"ATTACH {_quote_literal(str(tmp))} AS _cache_w{options}")
             try:
                 for name in STAGING_TABLES:
                     self.con.execute(f"CREATE TABLE _cache_w.{name} AS SELECT * FROM _stg_{name}")
             finally:
                 self.con.execute("DETACH _cache_w")
             os.replace(tmp, path)
+            trim_cache()
         except (OSError, duckdb.Error):
             # The cache only saves time; a read-only or full disk must not fail the load.
             tmp.unlink(missing_ok=True)

@@ -256,3 +256,26 @@ def test_completed_means_the_log_has_application_end_as_for_the_history_server(s
     expected = spark43_answers(case)["application.json"]["attempts"][0]["completed"]
     log = spark43_session(case)
     assert log.rows("SELECT completed FROM applications")[0]["completed"] is expected
+
+
+def test_the_cache_stays_small_and_within_its_bound(tmp_path, monkeypatch, capsys):
+    """Issue 16: a small log makes a small cache file; the least recently used parse goes first; cache info/clear."""
+    from sparksword_nb.cli import main
+    from sparksword_nb.store import cache_info
+
+    monkeypatch.setenv("SPARKSWORD_CACHE_DIR", str(tmp_path / "cache"))
+    first, second = spark43_log_path("skewed_join"), spark43_log_path("healthy")
+    ss.Session().load(first)
+    (one,) = list((tmp_path / "cache").glob("*.duckdb"))
+    assert one.stat().st_size < 1 << 20, "a log of a few hundred KB caches in well under 1 MB"
+    # room for one parse only: loading a second log evicts the first, which was used less recently
+    monkeypatch.setenv("SPARKSWORD_CACHE_MAX_BYTES", str(one.stat().st_size + 1000))
+    ss.Session().load(second)
+    files = list((tmp_path / "cache").glob("*.duckdb"))
+    assert len(files) == 1 and files[0] != one
+    assert cache_info()["files"] == 1
+    assert main(["cache", "info"]) == 0
+    assert "parsed logs      1" in capsys.readouterr().out
+    assert main(["cache", "clear"]) == 0
+    assert "removed 1 cached parse" in capsys.readouterr().out
+    assert cache_info()["files"] == 0

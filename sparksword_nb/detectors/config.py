@@ -57,8 +57,8 @@ class ConfigRisk(Detector):
                       f"{human_bytes(_number(top.evidence['stage_bytes']))} shuffle",
                 description=(
                     f"Every SQL shuffle of this run is split into {partitions or 200} partitions "
-                    f"({'set explicitly' if partitions else 'the default'}), and AQE coalescing was off, so stage(s) "
-                    f"{sorted({s for i in tiny for s in i.stage_ids})} ran that many tiny tasks (median "
+                    f"({'set explicitly' if partitions else 'the default'}), and AQE coalescing was off, so "
+                    f"{stage_list(sorted({s for i in tiny for s in i.stage_ids}))} ran that many tiny tasks (median "
                     f"{top.evidence['duration_ms_median']} ms). The impact is the too_many_small_tasks finding's, "
                     "the same time."),
                 evidence={"spark.sql.shuffle.partitions": partitions or "200 (default)",

@@ -50,7 +50,7 @@ class PythonUdf(Detector):
             if p["python_ms"] is not None:
                 impact = min(wall, p["python_ms"] / parallel) if wall else p["python_ms"] / parallel
                 confidence, why = "high", (
-                    f"Spark measured {human_ms(p['python_ms'])} in Python workers over {p['tasks']} task(s)")
+                    f"Spark measured {human_ms(p['python_ms'])} in Python workers over {plural(p['tasks'], 'task')}")
             else:
                 impact = wall
                 confidence, why = "low", (
