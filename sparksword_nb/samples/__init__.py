@@ -28,9 +28,9 @@ class Sample:
 
 
 _SAMPLES: tuple[Sample, ...] = (
-    Sample("skewed_join", "60% of rows share one join key and AQE is off: one reduce task reads ~25x the median"),
+    Sample("skewed_join", "60% of rows share one join key and AQE is off: one reduce task reads far more than the rest"),
     Sample("aqe_skew", "a skewed join run with AQE on: its partitions stay under the skew threshold, so AQE only coalesces"),
-    Sample("tiny_partitions", "400 shuffle partitions for 20k rows: hundreds of ~20 ms tasks"),
+    Sample("tiny_partitions", "400 shuffle partitions for 20k rows: hundreds of tiny tasks"),
     Sample("broadcast_candidate", "a sort-merge join of 2M rows with a 50-row table, broadcast disabled"),
     Sample("spill", "a global sort with spark.memory.fraction=0.02: every task spills to disk"),
     Sample("cartesian", "a cross join with a non-equi filter"),

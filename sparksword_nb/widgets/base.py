@@ -17,8 +17,8 @@ def bundle(name: str) -> Path:
     path = STATIC / name
     if not path.is_file():
         raise SparkswordError(
-            f"the widget bundle {path} is missing: build it with `npm ci --prefix js && npm run --prefix js build` "
-            "(pip install of the package runs that build)"
+            f"the widget bundle {path} is missing: this clone was installed without Node.js; with Node.js 18+ and "
+            "npm, run `npm ci --prefix js && npm run --prefix js build` (or pip install again)"
         )
     return path
 
