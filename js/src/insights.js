@@ -2,12 +2,14 @@
 // stage chips select the stage (the DAG and the histogram follow through Python).
 import "./lib/style.css";
 import { h, clear } from "./lib/dom.js";
-import { formatMs } from "./lib/format.js";
+import { formatMs, evidenceEntry } from "./lib/format.js";
 
 function evidenceTable(evidence) {
   const table = h("table", { class: "sw-table sw-evidence" });
   for (const [key, value] of evidence ?? []) {
-    table.appendChild(h("tr", {}, [h("td", {}, [key]), h("td", {}, [Array.isArray(value) ? value.join(", ") : String(value)])]));
+    const [label, text, raw] = evidenceEntry(key, value);
+    // formatted for reading; the measured value as logged on hover
+    table.appendChild(h("tr", {}, [h("td", { title: key }, [label]), h("td", { title: raw }, [text])]));
   }
   return table;
 }

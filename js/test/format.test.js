@@ -32,3 +32,15 @@ test("counts get thousands separators, ratios an x", () => {
   assert.equal(formatValue(2048, "ms"), "2.0 s");
   assert.equal(formatValue(2048, "count"), "2,048");
 });
+
+test("evidence reads as labelled values with units, the raw value kept", async () => {
+  const { evidenceEntry } = await import("../src/lib/format.js");
+  // keys and values of skewed_join's data_skew finding
+  assert.deepEqual(evidenceEntry("read_bytes_max", 478997), ["Read max", "467.8 KiB", "478997"]);
+  assert.deepEqual(evidenceEntry("duration_ms_median", 88), ["Duration median", "88 ms", "88"]);
+  assert.deepEqual(evidenceEntry("read_bytes_ratio", 30.1), ["Read ratio", "30.1x", "30.1"]);
+  assert.deepEqual(evidenceEntry("heaviest_task_share", 0.658), ["Heaviest task share", "66%", "0.658"]);
+  assert.deepEqual(evidenceEntry("spark.sql.adaptive.enabled", "false"), ["spark.sql.adaptive.enabled", "false", "false"]);
+  assert.equal(evidenceEntry("successful_tasks", 16)[1], "16");
+  assert.equal(evidenceEntry("gaps", ["32.5 s after the last job"])[1], "32.5 s after the last job");
+});

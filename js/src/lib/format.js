@@ -58,3 +58,31 @@ export function formatValue(value, unit) {
       return formatCount(value);
   }
 }
+
+// Evidence keys carry their unit as a word of the key: read_bytes_max, duration_ms_median, executor_cpu_ns.
+const UNIT_WORDS = { ms: "ms", bytes: "bytes", ns: "ns" };
+
+/**
+ * One evidence entry for people: [label, formatted value, raw value]. The unit comes from the key
+ * (`_ms`, `_bytes`, `_ns`, `ratio`, `share`); the label drops the unit word and reads as words.
+ */
+export function evidenceEntry(key, value) {
+  const words = String(key).split(/[_.]/).filter(Boolean);
+  const unitWord = words.find((w) => w in UNIT_WORDS);
+  // a ratio or a share of bytes is no number of bytes
+  const unit = words.includes("ratio") ? "ratio" : words.includes("share") ? "share" : unitWord ? UNIT_WORDS[unitWord] : null;
+  const labelWords = words.filter((w) => w !== unitWord);
+  const label = key.startsWith("spark.") ? key : (labelWords.join(" ") || key).replace(/^./, (c) => c.toUpperCase());
+  const raw = Array.isArray(value) ? value.join(", ") : String(value);
+  const one = (v) => {
+    if (typeof v !== "number") return v === null || v === undefined ? "\u2013" : String(v);
+    if (unit === "ms") return formatMs(v);
+    if (unit === "ns") return formatMs(v / 1e6);
+    if (unit === "bytes") return formatBytes(v);
+    if (unit === "ratio") return formatRatio(v);
+    if (unit === "share") return `${Math.round(v * 100)}%`;
+    return formatCount(v);
+  };
+  const text = Array.isArray(value) ? value.map(one).join(", ") : one(value);
+  return [label, text, raw];
+}
