@@ -579,6 +579,22 @@ function render({ model, el }) {
       c.reset.style.visibility = changed ? "visible" : "hidden";
       c.source.parentElement?.classList.toggle("sw-pg-set", changed);
     }
+    // AQE's own options do nothing while AQE is off: grey them out and say so (a stage-given reason stays)
+    const aqe = seeded["spark.sql.adaptive.enabled"];
+    const aqeOn = aqe ? String(given["spark.sql.adaptive.enabled"] ?? aqeValue(aqe)) !== "false" : true;
+    for (const [key, c] of Object.entries(seeded)) {
+      if (!key.startsWith("spark.sql.adaptive.") || key === "spark.sql.adaptive.enabled" || c.spec.disabled) continue;
+      const row = c.source.parentElement;
+      row?.classList.toggle("sw-pg-disabled", !aqeOn);
+      if (row) row.title = aqeOn ? key : `${key}: AQE is off; turn it on to use this`;
+      for (const input of row?.querySelectorAll("input, button") ?? []) input.disabled = !aqeOn;
+    }
+  }
+
+  /** The AQE toggle's value as the estimate used it (log, default) when the user has not set it. */
+  function aqeValue(c) {
+    const used = /^(.*) \((.*)\)$/.exec(effective["spark.sql.adaptive.enabled"] ?? "");
+    return used ? used[1] : c.spec.value;
   }
 
   function drawHeader() {

@@ -93,22 +93,30 @@ def test_seeded_playground_aqe_512k_shows_sparks_3_partitions(mock_host, static_
     assert page.locator(".sw-pg-legend").text_content().startswith("measured")
     aqe_box = page.locator('input[type="checkbox"][data-key="spark.sql.adaptive.enabled"]')
     assert not aqe_box.is_checked()  # pair_b_static ran without AQE
+    # AQE's own options do nothing while AQE is off: they are greyed out until it is turned on
+    advisory = page.locator(f'input[type="range"][data-key="{ADVISORY}"]')
+    assert advisory.is_disabled()
+    assert "AQE is off" in page.locator(f'[data-control="{ADVISORY}"]').get_attribute("title")
+    aqe_box.check()
+    answer(host, w)
+    assert advisory.is_enabled()
     # the user moves both AQE sliders (1 KiB .. 1 GiB: every power of two is a position)
-    page.locator(f'input[type="range"][data-key="{ADVISORY}"]').fill("450")
+    advisory.fill("450")
     answer(host, w)
     page.locator(f'input[type="range"][data-key="{MIN_SIZE}"]').fill("0")
     answer(host, w)
     env = dict(root_conftest.spark43_answers("pair_b_aqe")["environment.json"]["sparkProperties"])
-    assert w.settings == {ADVISORY: parse_bytes(env[ADVISORY]), MIN_SIZE: parse_bytes(env[MIN_SIZE])}
+    assert w.settings == {"spark.sql.adaptive.enabled": True, ADVISORY: parse_bytes(env[ADVISORY]),
+                          MIN_SIZE: parse_bytes(env[MIN_SIZE])}
     hs_aqe = [s for s in root_conftest.spark43_answers("pair_b_aqe")["stages.json"]
               if s["status"] == "COMPLETE" and s["shuffleReadBytes"]][0]
     expect(estimated).to_have_attribute("data-tasks", str(hs_aqe["numTasks"]))
     assert stage_bars(page, '[data-role="estimated"]').count() == hs_aqe["numTasks"] == 3
     assert page.locator('tr[data-row="tasks"] td[data-side="estimated"]').text_content() == "3"
     assert page.locator('tr[data-row="tasks"] td[data-side="measured"]').text_content() == "200"
-    # asking about AQE settings implies AQE on: the checkbox says so, and where the value came from
+    # AQE stays on, and the control says the value is the what-if's
     assert aqe_box.is_checked()
-    assert page.locator('[data-control="spark.sql.adaptive.enabled"] .sw-pg-source').text_content() == "implied by the what-if"
+    assert page.locator('[data-control="spark.sql.adaptive.enabled"] .sw-pg-source').text_content() == "what-if"
     assert "AQE coalescing" in page.locator(".sw-pg-notes").text_content()
     assert page.locator(".sw-pg-assumptions li").count() == len(w.estimate["assumptions"])
     page.screenshot(path=str(artifacts / "mock-playground-seeded.png"), full_page=True)
