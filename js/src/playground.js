@@ -240,7 +240,8 @@ function timeAxis(g, x, maxMs, yTop, yBottom) {
 }
 
 function badge(kind) {
-  return h("span", { class: `sw-pg-badge sw-pg-${kind}` }, [kind === "measured" ? "measured" : "estimated"]);
+  const text = { measured: "measured", estimated: "estimated", check: "model check" }[kind] ?? kind;
+  return h("span", { class: `sw-pg-badge sw-pg-${kind}` }, [text]);
 }
 
 // ---- free mode ----------------------------------------------------------------------------------------
@@ -325,6 +326,8 @@ function drawFree(view, e) {
 // ---- seeded mode --------------------------------------------------------------------------------------
 function drawSeeded(view, e) {
   const { bars, waves, table, notes } = view;
+  // no setting changed: the right side is the model replaying the log, a check of the model, not a what-if
+  const unchanged = Object.keys(e.settings ?? {}).length === 0;
   clear(bars);
   clear(waves);
   const m = e.measured;
@@ -382,7 +385,9 @@ function drawSeeded(view, e) {
   view.wavesNote.textContent = shown.length ? `the first ${Math.max(rowsM, rowsE)} cores shown` : "";
   // measured beside estimated
   clear(table);
-  table.appendChild(h("tr", {}, [h("th", {}, [""]), h("th", {}, [badge("measured"), " event log"]), h("th", {}, [badge("estimated"), " what-if"])]));
+  table.appendChild(h("tr", {}, [h("th", {}, [""]), h("th", {}, [badge("measured"), " event log"]),
+    unchanged ? h("th", {}, [badge("check"), " the model on the log's own settings"])
+      : h("th", {}, [badge("estimated"), " what-if"])]));
   const q = (side) => `${formatBytes(side.quantiles[0])} / ${formatBytes(side.quantiles[2])} / ${formatBytes(side.quantiles[4])}`;
   const rows = [
     ["reduce tasks", formatCount(m.tasks), formatCount(est.tasks), "tasks"],
@@ -402,6 +407,11 @@ function drawSeeded(view, e) {
     notes.appendChild(h("div", { class: "sw-pg-decision" }, [h("b", {}, [`${d.title}: `]), d.text]));
   }
   const mc = e.model_check;
+  if (unchanged) {
+    notes.appendChild(h("div", { class: "sw-pg-decision sw-pg-unchanged" }, [h("b", {}, ["No setting changed: "]),
+      "the right column is the model replaying this stage on its own settings, so its differences from the " +
+      "measured column are the model's error, not a prediction. Change a setting on the left for a what-if."]));
+  }
   if (mc) {
     notes.appendChild(h("div", { class: "sw-pg-decision" }, [h("b", {}, ["Model check: "]),
       `replaying the measured task times on the real ${mc.cores} cores gives ${formatMs(mc.replay_ms)} against the measured ` +

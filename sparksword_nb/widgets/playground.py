@@ -77,7 +77,7 @@ SEEDED_CONTROLS: tuple[dict[str, Any], ...] = (
     {"key": "spark.sql.adaptive.coalescePartitions.parallelismFirst", "label": "AQE parallelism first",
      "kind": "bool"},
     {"key": "spark.sql.adaptive.skewJoin.enabled", "label": "AQE skew join", "kind": "bool", "join_only": True},
-    {"key": "spark.sql.autoBroadcastJoinThreshold", "label": "broadcast threshold", "kind": "bytes",
+    {"key": "spark.sql.autoBroadcastJoinThreshold", "label": "broadcast tables up to", "kind": "bytes",
      "scale": "log", "min": 1024, "max": 1 << 30, "off": -1, "join_only": True},
     {"key": "spark.executor.instances", "label": "executors", "kind": "int", "scale": "linear", "min": 1, "max": 64},
     {"key": "spark.executor.cores", "label": "cores per executor", "kind": "int", "scale": "linear", "min": 1,

@@ -91,6 +91,9 @@ def test_seeded_playground_aqe_512k_shows_sparks_3_partitions(mock_host, static_
     hs_static = [s for s in root_conftest.spark43_answers("pair_b_static")["stages.json"] if s["stageId"] == 1][0]
     assert measured.get_attribute("data-tasks") == str(hs_static["numTasks"])
     assert page.locator(".sw-pg-legend").text_content().startswith("measured")
+    # nothing changed yet: the right column is the model checked against the log, not a what-if
+    assert "No setting changed" in page.locator(".sw-pg-notes").text_content()
+    assert page.locator(".sw-pg-badge.sw-pg-check").count() == 1
     aqe_box = page.locator('input[type="checkbox"][data-key="spark.sql.adaptive.enabled"]')
     assert not aqe_box.is_checked()  # pair_b_static ran without AQE
     # AQE's own options do nothing while AQE is off: they are greyed out until it is turned on
@@ -100,6 +103,7 @@ def test_seeded_playground_aqe_512k_shows_sparks_3_partitions(mock_host, static_
     aqe_box.check()
     answer(host, w)
     assert advisory.is_enabled()
+    assert page.locator(".sw-pg-unchanged").count() == 0 and page.locator(".sw-pg-badge.sw-pg-check").count() == 0
     # the user moves both AQE sliders (1 KiB .. 1 GiB: every power of two is a position)
     advisory.fill("450")
     answer(host, w)
