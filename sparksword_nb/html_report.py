@@ -53,7 +53,8 @@ body { margin: 0; padding: 16px 20px 32px; font: 13px/1.45 system-ui, -apple-sys
 details.sw-static { margin-top: 24px; }
 details.sw-static table { border-collapse: collapse; margin: 8px 0 16px; }
 details.sw-static th, details.sw-static td { border: 1px solid #d0d7de; padding: 2px 6px; text-align: left;
-       vertical-align: top; max-width: 48em; overflow-wrap: anywhere; }
+       vertical-align: top; max-width: 48em; }
+details.sw-static td { overflow-wrap: anywhere; }  /* long values break anywhere; headers only between words */
 footer { margin-top: 24px; color: #57606a; font-size: 12px; }
 """
 

@@ -69,15 +69,16 @@ function render({ model, el }) {
       ]);
       const link = it.docs_url ? h("a", { href: it.docs_url, target: "_blank", rel: "noopener noreferrer" }, ["Spark docs"]) : null;
       const body = h("div", { class: "sw-insight-body" }, [
+        // what was seen, then what to do, then why we think so; the numbers last
         h("p", {}, [it.description]),
+        h("p", { class: "sw-suggestion" }, [h("b", {}, ["Suggestion: "]), it.suggestion]),
         chips,
-        evidenceTable(it.evidence),
         it.time_parts?.length
           ? h("p", { class: "sw-time-parts" }, [h("b", {}, ["Time: "]), it.time_parts.slice(0, 4).join(", "),
             ...(it.overlaps?.length ? [` \u00b7 the same time as ${it.overlaps.join(", ")} (counted once)`] : [])])
           : null,
         h("p", {}, [h("b", {}, ["Confidence: "]), `${it.confidence} \u2013 ${it.confidence_reason}`]),
-        h("p", {}, [h("b", {}, ["Suggestion: "]), it.suggestion]),
+        evidenceTable(it.evidence),
         link,
       ]);
       details.append(summary, body);

@@ -175,6 +175,11 @@ def test_report_shows_where_the_time_went_and_never_paints_a_metric_that_is_zero
     marked = [int(b.get_attribute("data-outliers")) for b in bins.all()]
     assert sum(marked) == 1 and page.locator("svg.sw-hist rect.sw-outlier").count() == 1
     assert "longest successful task" in page.locator(".sw-ratio").text_content()
+    # an opened finding shows what to do right under what was seen, with no inner box to scroll
+    page.locator("details.sw-insight summary").first.click()
+    expect(page.locator("details.sw-insight[open] .sw-suggestion").first).to_be_visible()
+    box = page.locator(".sw-insights").evaluate("e => [e.scrollHeight, e.clientHeight]")
+    assert box[0] <= box[1] + 1, box
     page.screenshot(path=str(artifacts / "report-time-and-zero-metrics.png"), full_page=True)
     assert fetched == [] and errors == [], (fetched, errors)
     page.close()
