@@ -120,6 +120,8 @@ function render({ model, el, signal }) {
       s("text", { class: "sw-sub", x: "8", y: "36" }),
     );
     g.addEventListener("click", () => {
+      // the card would cover the node just chosen: it has done its job
+      tooltip.hide();
       if (!zoom.dragged()) selectStage(st.stage_id);
     });
     g.addEventListener("keydown", (ev) => {

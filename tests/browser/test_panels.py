@@ -37,6 +37,9 @@ def test_dag_draws_one_node_per_stage_and_clicks_select(mock_host, skewed, artif
     # hovering shows Spark's own name as a detail
     join.dispatch_event("pointerenter", {"clientX": 100, "clientY": 100})
     assert "collect at /opt/spark-demo/jobs/gen_eventlogs.py:33" in page.locator(".sw-tooltip").text_content()
+    # clicking the node puts the card away: it must not cover the node just chosen
+    join.dispatch_event("click")
+    assert not page.locator(".sw-tooltip").is_visible()
     # the colour menu changes the fills and tells Python
     before = join.locator("rect").get_attribute("fill")
     page.select_option("select", "shuffle_write")
