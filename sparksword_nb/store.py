@@ -198,7 +198,7 @@ class Session:
         if log is None:
             log = EventLog(self, report.app_id, report.attempt_id)
             self._logs[(report.app_id, report.attempt_id)] = log
-        log.report = report
+        log._rows_stored(report)
         return log
 
     def _commit_from_cache(self, app_log: AppLog) -> LoadReport | None:
@@ -329,6 +329,12 @@ class EventLog:
         self.attempt_id = attempt_id
         self.report: LoadReport | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._time_account: TimeAccount | None = None
+
+    def _rows_stored(self, report: LoadReport) -> None:
+        """Take the report of a (re)load: what was derived from the application's earlier rows is dropped."""
+        self.report = report
+        self._time_account = None
 
     def __repr__(self) -> str:
         attempt = f", attempt={self.attempt_id!r}" if self.attempt_id else ""
@@ -406,10 +412,15 @@ class EventLog:
         return f"Databricks {databricks}" if databricks else None
 
     def time_account(self) -> TimeAccount:
-        """Where the wall time went: parts that add up to the duration, per-job critical paths, core time."""
-        from .timeline import time_account
+        """Where the wall time went: parts that add up to the duration, per-job critical paths, core time.
 
-        return time_account(self)
+        Computed once per load: the report header, the detectors, the time panel and the CLI all read it.
+        """
+        if self._time_account is None:
+            from .timeline import time_account
+
+            self._time_account = time_account(self)
+        return self._time_account
 
     def time_breakdown(self) -> pd.DataFrame:
         """The application's wall time in parts that add up to its duration (see `time_account`).

@@ -137,6 +137,23 @@ def test_reloading_the_same_log_replaces_its_rows():
     assert first.sql("SELECT count(*) FROM tasks").fetchall()[0][0] == n
 
 
+def test_reloading_a_log_that_grew_gives_the_time_account_of_its_new_rows(tmp_path):
+    # an application still running when first loaded: two of its three jobs written, no ApplicationEnd
+    full_log = SPARK_TESTS / "logs" / "local-1422981780767"
+    lines = full_log.read_text().splitlines(keepends=True)
+    growing = tmp_path / full_log.name
+    growing.write_text("".join(lines[:61]))
+    session = ss.Session()
+    log = session.load(growing, cache=False)
+    while_running = log.time_account()
+    growing.write_text("".join(lines))
+    session.load(growing, cache=False)
+    after = log.time_account()
+    finished = ss.Session().load(full_log, cache=False).time_account()
+    assert (after.ended, after.duration_ms) == (finished.ended, finished.duration_ms)
+    assert not while_running.ended and while_running.duration_ms < finished.duration_ms
+
+
 def test_cache_skips_parsing_and_a_changed_file_is_read_again(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARKSWORD_CACHE_DIR", str(tmp_path / "cache"))
     log_dir = tmp_path / "logs"

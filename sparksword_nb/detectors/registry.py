@@ -34,19 +34,15 @@ class AppContext:
     spark_conf: dict[str, str] = field(default_factory=dict)
     # What the detectors that ran before found: detectors with `depends_on` read it.
     findings: list[Insight] = field(default_factory=list)
-    _account: TimeAccount | None = field(default=None, init=False, repr=False)
     _query_jobs: dict[int, list[int]] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def read(cls, log: EventLog) -> AppContext:
         """Read the application's wall time, cores and Spark properties."""
-        from ..timeline import app_span
-
-        start, end, _ended, _completed, _name = app_span(log)
-        duration = int(end - start) if start is not None and end is not None and end > start else 0
+        account = log.time_account()
         slots = log.rows("SELECT COALESCE(sum(cores), 0) AS cores FROM executors WHERE cores IS NOT NULL")
         conf = {r["key"]: r["value"] for r in log.rows("SELECT key, value FROM config WHERE section = 'spark'")}
-        return cls(log=log, duration_ms=duration, start_ms=start, end_ms=end,
+        return cls(log=log, duration_ms=account.duration_ms, start_ms=account.start_ms, end_ms=account.end_ms,
                    total_cores=int(slots[0]["cores"] or 0), spark_conf=conf)
 
     def rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -100,12 +96,8 @@ class AppContext:
 
     @property
     def account(self) -> TimeAccount:
-        """Where the application's wall time went (see `timeline.time_account`), computed once."""
-        if self._account is None:
-            from ..timeline import time_account
-
-            self._account = time_account(self.log)
-        return self._account
+        """Where the application's wall time went (see `timeline.time_account`)."""
+        return self.log.time_account()
 
     def stage_jobs(self) -> dict[int, list[int]]:
         """The job ids each stage ran in."""
