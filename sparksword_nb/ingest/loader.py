@@ -190,10 +190,8 @@ def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
     files: list[Path] = list(app_log.files)
     tmp: tempfile.TemporaryDirectory | None = None
     decoded: Path | None = None
-    # every file has its own codec by its name: one for a rolling log, mixed in a Databricks rotated folder
-    codecs = [codec_for(part) for part in app_log.files]
     try:
-        if all(codec is None for codec in codecs):
+        if _plain(app_log):
             for part in app_log.files:
                 problem = json_lines_problem(read_head(part))
                 if problem:
@@ -205,7 +203,8 @@ def _prepare_inputs(app_log: AppLog, workdir: Path | None) -> _Inputs:
                 out = _FirstBytesCheck(raw_out, _shown_path(app_log))
                 for i, part in enumerate(app_log.files):
                     last = i == len(app_log.files) - 1
-                    result = decode_to(part, codecs[i], out, tolerate_torn_tail=last and app_log.in_progress)
+                    # every file has its own codec by its name: mixed in a Databricks rotated folder
+                    result = decode_to(part, codec_for(part), out, tolerate_torn_tail=last and app_log.in_progress)
                     if result.torn_tail:
                         skipped.append(f"{part.name}: {result.torn_tail}")
                     if not last and result.bytes_out:
