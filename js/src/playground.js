@@ -5,7 +5,7 @@
 import "./lib/style.css";
 import "./lib/playground.css";
 import { h, s, clear, truncate } from "./lib/dom.js";
-import { formatBytes, formatMs, formatCount } from "./lib/format.js";
+import { formatBytes, formatMs, formatCount, formatShare } from "./lib/format.js";
 import { ticks } from "./lib/histogram.js";
 import { STEPS, toPosition, fromPosition } from "./lib/sliders.js";
 
@@ -48,13 +48,13 @@ const OTHER_SIZES = [1, 8, 64, 512].map((m) => m * 1024 ** 2).concat([2, 16, 128
 function formatValue(value, kind) {
   if (value === null || value === undefined) return "\u2013";
   if (kind === "bytes") return Number(value) < 0 ? "off" : formatBytes(value);
-  if (kind === "float") return `${Math.round(Number(value) * 100)}%`;
+  if (kind === "float") return formatShare(Number(value));
   if (kind === "bool") return value ? "on" : "off";
   return formatCount(value);
 }
 
 function pct(x) {
-  return x === null || x === undefined ? "\u2013" : `${x >= 0 ? "+" : ""}${Math.round(x * 100)}%`;
+  return x === null || x === undefined ? "\u2013" : `${x >= 0 ? "+" : ""}${formatShare(x)}`;
 }
 
 function timeRange(t) {
@@ -343,7 +343,7 @@ function drawSeeded(view, e) {
       role === "measured" ? "Measured: bytes each task read (event log)" : "Estimated: bytes each task would read (what-if)"]));
     g.appendChild(s("text", { class: "sw-pg-axis", x: x0, y: 25 }, [
       `${formatCount(side.tasks)} tasks \u00b7 median ${formatBytes(side.quantiles[2])} \u00b7 max ${formatBytes(side.quantiles[4])}` +
-      (role === "estimated" && est.spread ? ` \u00b7 each \u00b1${Math.round(est.spread * 100)}%` : "")]));
+      (role === "estimated" && est.spread ? ` \u00b7 each \u00b1${formatShare(est.spread)}` : "")]));
     drawBars(g, side.bars, { x0, x1: x0 + half, y0: 44, y1: H - 16 }, { cls: role === "measured" ? "sw-pg-meas" : "sw-pg-est" });
     bars.appendChild(g);
   });

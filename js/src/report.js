@@ -2,7 +2,7 @@
 // the linked task histogram and the insights, each a child widget rendered in its slot.
 import "./lib/style.css";
 import { h } from "./lib/dom.js";
-import { formatMs, formatCount } from "./lib/format.js";
+import { formatMs, formatCount, formatShare } from "./lib/format.js";
 
 // One colour per kind of part: job time blue, driver-only time in warm and grey tones.
 export const KIND_COLORS = {
@@ -23,7 +23,7 @@ export function timeBar(t) {
     seg.style.left = `${(100 * parts.offset_ms[i]) / t.duration_ms}%`;
     seg.style.width = `${(100 * parts.ms[i]) / t.duration_ms}%`;
     seg.style.background = KIND_COLORS[parts.kind[i]] ?? KIND_COLORS.no_jobs;
-    seg.title = `${name}: ${formatMs(parts.ms[i])} (${Math.round((100 * parts.ms[i]) / t.duration_ms)}%)\n${parts.what[i]}`;
+    seg.title = `${name}: ${formatMs(parts.ms[i])} (${formatShare(parts.ms[i] / t.duration_ms)})\n${parts.what[i]}`;
     bar.appendChild(seg);
   });
   const legend = h("div", { class: "sw-timelegend" }, (t.kinds ?? []).map((k) => {
@@ -31,7 +31,7 @@ export function timeBar(t) {
     sw.style.background = KIND_COLORS[k.kind] ?? KIND_COLORS.no_jobs;
     const count = k.parts > 1 ? ` (${formatCount(k.parts)})` : "";
     return h("span", { dataset: { kind: k.kind } }, [sw, `${k.label}${count} `, h("b", {}, [formatMs(k.ms)]),
-      ` ${Math.round((100 * k.ms) / t.duration_ms)}%`]);
+      ` ${formatShare(k.ms / t.duration_ms)}`]);
   }));
   return h("div", { class: "sw-time" }, [
     h("div", { class: "sw-time-title" }, [`Where the ${formatMs(t.duration_ms)} went`,

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatBytes, formatMs, formatCount, formatRatio, formatValue } from "../src/lib/format.js";
+import { formatBytes, formatMs, formatCount, formatRatio, formatShare, formatValue } from "../src/lib/format.js";
 
 test("bytes read as Spark's Utils.bytesToString: a unit from twice its size, one decimal", () => {
   assert.equal(formatBytes(0), "0.0 B");
@@ -43,4 +43,13 @@ test("evidence reads as labelled values with units, the raw value kept", async (
   assert.deepEqual(evidenceEntry("spark.sql.adaptive.enabled", "false"), ["spark.sql.adaptive.enabled", "false", "false"]);
   assert.equal(evidenceEntry("successful_tasks", 16)[1], "16");
   assert.equal(evidenceEntry("gaps", ["32.5 s after the last job"])[1], "32.5 s after the last job");
+});
+
+test("a share reads as a whole percent, rounded half up", () => {
+  assert.equal(formatShare(0), "0%");
+  assert.equal(formatShare(0.125), "13%");
+  assert.equal(formatShare(0.994), "99%");
+  assert.equal(formatShare(1), "100%");
+  assert.equal(formatShare(-0.25), "-25%");
+  assert.equal(formatShare(null), "\u2013");
 });

@@ -45,6 +45,12 @@ export function formatRatio(value) {
   return `${Number(value).toFixed(1)}x`;
 }
 
+/** A share of a whole (0.125) as a whole percent ("13%"). */
+export function formatShare(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "\u2013";
+  return `${Math.round(value * 100)}%`;
+}
+
 /** Format a value by its unit: "ms", "bytes", "count", "ratio". */
 export function formatValue(value, unit) {
   switch (unit) {
@@ -80,7 +86,7 @@ export function evidenceEntry(key, value) {
     if (unit === "ns") return formatMs(v / 1e6);
     if (unit === "bytes") return formatBytes(v);
     if (unit === "ratio") return formatRatio(v);
-    if (unit === "share") return `${Math.round(v * 100)}%`;
+    if (unit === "share") return formatShare(v);
     return formatCount(v);
   };
   const text = Array.isArray(value) ? value.map(one).join(", ") : one(value);
