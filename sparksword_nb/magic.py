@@ -1,7 +1,10 @@
 """`%sparksword` and `%%sparksword`: load a Spark event log in a notebook and show its panels.
 
     %load_ext sparksword_nb
+    %sparksword                              the application this notebook's SparkSession is running
     %sparksword PATH [--app ID] [-o NAME]    load the log, show the report; -o binds the EventLog
+                                             PATH: a path, glob, sample name, $variable or {expression},
+                                             s3:// gs:// abfs:// hdfs:// https:// URL, History Server URL
     %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
     %sparksword playground [--stage ID]      the partition playground: free, or seeded from a stage
     %%sparksword [-o NAME]                   the cell is SQL over the loaded tables -> a DataFrame
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from typing import TYPE_CHECKING, Any
 
 import traitlets
@@ -112,10 +116,11 @@ class SparkswordMagics(Magics):
     @line_cell_magic
     @magic_arguments()
     @argument("command", nargs="?",
-              help="an event log PATH to load (file, rolling dir, history dir, glob), or a subcommand: "
+              help="an event log PATH to load (file, rolling dir, history dir, glob, sample name, URL, a "
+                   "SparkSession variable; none: this notebook's SparkSession), or a subcommand: "
                    "dag, skew STAGE, insights, sql-plan ID, timeline, list, use NAME, playground")
     @argument("args", nargs="*", help="the subcommand's argument: STAGE, ID or NAME")
-    @argument("--app", help="with PATH: the application when PATH holds several; "
+    @argument("--app", help="with PATH: the application when PATH holds several (name, id or row); "
                             "with a subcommand or a cell: which loaded log (default: the current one)")
     @argument("-o", "--output", metavar="NAME",
               help="bind the result to NAME: the EventLog for PATH, the panel or DataFrame otherwise")
@@ -126,7 +131,9 @@ class SparkswordMagics(Magics):
     def sparksword(self, line: str = "", cell: str | None = None) -> Any:
         """Load a Spark event log and show its stage DAG, task skew and insights; SQL in cell form.
 
-        %sparksword PATH [--app ID] [-o NAME]   load and show the report (-o binds the EventLog)
+        %sparksword                             the application this notebook's SparkSession runs
+        %sparksword PATH [--app ID] [-o NAME]   load and show the report (-o binds the EventLog);
+                                                $var and {expr} expand as in IPython's other magics
         %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
         %sparksword playground [--stage ID]     partition playground (free; seeded from a stage with --stage)
         %%sparksword [-o NAME] [--app NAME]     the cell is SQL over the loaded tables -> DataFrame
@@ -134,7 +141,10 @@ class SparkswordMagics(Magics):
         A trailing `;` hides the output. Settings: `%config SparkswordMagics`.
         """
         stripped = _TRAILING_SEMICOLON.sub("", line)
-        args = parse_argstring(self.sparksword, stripped)
+        args = parse_argstring(self.sparksword, self._expand(stripped))
+        # IPython's argument splitter keeps the quotes that group a path with spaces; the path has none
+        args.command, args.app = _unquote(args.command), _unquote(args.app)
+        args.args = [_unquote(a) for a in args.args]
         # `%sparksword PATH;` only loads: the report it would hide is not worth building
         self._silenced = cell is None and stripped != line
         try:
@@ -143,7 +153,7 @@ class SparkswordMagics(Magics):
             if self.verbose_errors:
                 raise RuntimeError(str(err)) from err
             raise
-        if args.output and self.shell is not None:
+        if args.output and self.shell is not None and not (isinstance(result, tuple) and result[1] is None):
             self.shell.user_ns[args.output] = result[1] if isinstance(result, tuple) else result
         return result[0] if isinstance(result, tuple) else result
 
@@ -153,17 +163,66 @@ class SparkswordMagics(Magics):
                 raise UsageError("%%sparksword takes only -o NAME and --app NAME; the cell is the SQL")
             return self._sql(cell, args.app)
         if args.command is None:
-            raise UsageError("give an event log PATH or a subcommand (see %sparksword?)")
+            from .ingest.spark_session import active_spark
+
+            spark = active_spark()
+            if spark is None:
+                raise UsageError("give an event log PATH or a subcommand (see %sparksword?); with no PATH it loads "
+                                 "the application of this kernel's SparkSession, and none is running")
+            return self._load(spark, args.app, args.output)
         if args.command not in SUBCOMMANDS:
             if args.args:
                 raise UsageError(f"unexpected arguments after the path: {' '.join(args.args)} "
                                  "(quote a path that contains spaces)")
-            return self._load(args.command, args.app)
+            target = self._user_value(args.command)
+            return self._load(target if target is not None else args.command, args.app, args.output)
         handler = getattr(self, "_cmd_" + args.command.replace("-", "_"))
         return handler(args)
 
-    def _load(self, path: str, app: str | None) -> tuple[Any, EventLog]:
-        log = self.session.load(os.path.expanduser(path), app=app, cache=self.cache)
+    def _expand(self, line: str) -> str:
+        """`$name` and `{expression}` replaced by their values in the user's namespace, as IPython does for other
+        line magics, each value quoted for the argument parser (a path with spaces stays one argument); a line
+        whose expansion fails is left as written (IPython's rule)."""
+        if self.shell is None or ("$" not in line and "{" not in line):
+            return line
+        from IPython.utils.text import DollarFormatter
+
+        class _Quoting(DollarFormatter):
+            def format_field(self, value: Any, format_spec: str) -> str:
+                return shlex.quote(super().format_field(value, format_spec))
+
+        try:
+            return _Quoting().vformat(line, args=[], kwargs=self.shell.user_ns)
+        except Exception:  # noqa: BLE001 - IPython's var_expand keeps the line on any failure too
+            return line
+
+    def _user_value(self, word: str) -> Any:
+        """The SparkSession, SparkContext or EventLog a bare variable name holds (None for anything else)."""
+        if self.shell is None or not word.isidentifier():
+            return None
+        from .ingest.spark_session import is_spark_handle
+
+        value = self.shell.user_ns.get(word)
+        return value if is_spark_handle(value) else None
+
+    def _load(self, target: Any, app: str | None, output: str | None = None) -> Any:
+        from .errors import SeveralApplications
+
+        if isinstance(target, str) and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", target):
+            target = os.path.expanduser(target)
+        try:
+            log = self.session.load(target, app=app, cache=self.cache)
+        except SeveralApplications as several:
+            from .widgets.app_picker import AppPicker
+
+            def load_picked(picked: str) -> Any:
+                report, log = self._load(target, picked)
+                if output and self.shell is not None:
+                    self.shell.user_ns[output] = log
+                return report
+
+            # a folder of applications is a choice: the table, each row opening its report; -o binds on the click
+            return AppPicker(several.table(), load_picked, where=str(several.path)), None
         name = log.app_id + (f"/{log.attempt_id}" if log.attempt_id else "")
         self._logs[name] = log
         self._current = name
@@ -255,6 +314,12 @@ class SparkswordMagics(Magics):
     def _no_args(args: Any) -> None:
         if args.args:
             raise UsageError(f"%sparksword {args.command} takes no argument, got: {' '.join(args.args)}")
+
+
+def _unquote(word: str | None) -> str | None:
+    if word and len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
+        return word[1:-1]
+    return word
 
 
 _loaded: dict[int, SparkswordMagics] = {}

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from .errors import SparkswordError
+from .errors import SeveralApplications, SparkswordError
+from .ingest.catalog import catalog
 from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, stage_app_log
+from .ingest.locate import find_app_logs
 from .ingest.sources import AppLog, application_identity, discover
 from .spark.quantiles import summary_sql
 from .text import terminal_safe
@@ -85,6 +87,11 @@ DEFAULT_CACHE_MAX_BYTES = 4 << 30
 # hundred KB of cache, not megabytes, and small tables read no slower.
 _SMALL_LOG_BYTES = 64 << 20
 _SMALL_BLOCK_SIZE = 16384
+
+
+def remote_mirror_dir() -> Path:
+    """Where logs read from remote stores and History Servers are copied (inside the cache directory)."""
+    return cache_dir() / "remote"
 
 
 def cache_max_bytes() -> int:
@@ -162,15 +169,20 @@ class Session:
         self._schema_counter = 0
 
     # ---- loading -------------------------------------------------------------------------------
-    def load(self, path: str | Path, *, app: str | None = None, cache: bool = True) -> EventLog:
-        """Load one application from `path` (a file, rolling dir, history dir or glob).
+    def load(self, path: Any, *, app: str | None = None, cache: bool = True,
+             storage_options: dict[str, Any] | None = None) -> EventLog:
+        """Load one application.
 
-        Where `path` holds several applications, `app` names which: its log name, its application id (the
-        latest attempt) or `<application id>/<attempt id>`.
+        `path` is a file, rolling dir, history dir or glob; a bundled sample's name; a SparkSession or SparkContext
+        (the application it is running, as far as it has written its log); a History Server URL
+        (``http://host:18080``); or a remote store URL (``s3://``, ``gs://``, ``abfs://``, ``hdfs://``, ``https://``),
+        read with each store's credential chain and `storage_options`. Where it holds several applications, `app`
+        names which: its log name, its application id (the latest attempt), ``<application id>/<attempt id>``, or
+        its row in :func:`applications_in`.
         """
-        logs = discover(path)
+        logs, app, shown = find_app_logs(path, app=app, storage_options=storage_options, mirror_dir=remote_mirror_dir())
         if len(logs) > 1 or app is not None:
-            logs = [_pick(logs, app, path)]
+            logs = [_pick(logs, app, shown)]
         return self._load_one(logs[0], cache=cache)
 
     def load_all(self, path: str | Path, *, cache: bool = True) -> list[EventLog]:
@@ -289,12 +301,11 @@ class Session:
 
 
 def _pick(logs: list[AppLog], app: str | None, path: str | Path) -> AppLog:
-    """The log `app` names: a log name, an application id (its latest attempt) or `<application id>/<attempt>`."""
+    """The log `app` names: a log name, an application id (its latest attempt), `<application id>/<attempt>`, or
+    a row number of the folder's table (`applications_in`, newest first)."""
     names = sorted(log.log_name for log in logs)
     if app is None:
-        raise SparkswordError(
-            f"holds {len(logs)} applications; choose one with app=...: {', '.join(names)}", path=path
-        )
+        raise SeveralApplications(names, lambda: catalog(logs), path=path)
     exact = [log for log in logs if log.log_name == app]
     if exact:
         return exact[0]
@@ -309,6 +320,13 @@ def _pick(logs: list[AppLog], app: str | None, path: str | Path) -> AppLog:
     if found:
         # an application id alone means its latest attempt, as the History Server lists it first
         return max(found, key=lambda f: _attempt_order(f[0][1]))[1]
+    if app.isdigit():
+        table = catalog(logs)
+        row = int(app)
+        if row < len(table):
+            return next(log for log in logs if log.log_name == table["app"][row])
+        raise SparkswordError(f"no row {row} in the table of its {len(table)} applications (rows 0-{len(table) - 1})",
+                              path=path)
     raise SparkswordError(f"no application {app!r} here; found: {', '.join(names)}", path=path)
 
 
@@ -447,10 +465,24 @@ def default_session() -> Session:
     return _default_session
 
 
-def load(path: str | Path, *, app: str | None = None, session: Session | None = None, cache: bool = True) -> EventLog:
-    """Load a Spark event log (file, rolling directory, history directory or glob) into DuckDB.
+def load(path: Any, *, app: str | None = None, session: Session | None = None, cache: bool = True,
+         storage_options: dict[str, Any] | None = None) -> EventLog:
+    """Load a Spark event log into DuckDB and return the `EventLog` of its application (see `Session.load`).
 
-    Returns the `EventLog` of the chosen application. With several applications under `path`,
-    `app` names which one; otherwise a SparkswordError lists them.
+    `path` may be a local path or glob, a sample's name, a SparkSession, a History Server or remote store URL.
+    With several applications under `path`, `app` names which one; otherwise a SparkswordError lists them.
     """
-    return (session or default_session()).load(path, app=app, cache=cache)
+    return (session or default_session()).load(path, app=app, cache=cache, storage_options=storage_options)
+
+
+def applications_in(path: str | Path, *, storage_options: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The applications a folder (local, remote or a History Server) holds, without loading them.
+
+    One row each: `app` (what ``app=`` / ``--app`` takes), app_id, attempt_id, name, start, duration_ms, status,
+    size_bytes, path; newest first. A row number is also accepted as ``app=``.
+    """
+    try:
+        logs, _, shown = find_app_logs(path, storage_options=storage_options, mirror_dir=remote_mirror_dir())
+    except SeveralApplications as several:
+        return several.table()
+    return catalog(logs)

@@ -95,7 +95,9 @@ def test_broken_line_in_the_middle_is_an_error_naming_file_and_line(tmp_path):
 def test_history_dir_asks_which_app_and_lists_them():
     with pytest.raises(SparkswordError) as info:
         ss.Session().load(SPARK_TESTS / "logs", cache=False)
-    assert "local-1422981780767" in str(info.value) and "app=" in str(info.value)
+    assert "holds 18 applications" in str(info.value) and "app=" in str(info.value)
+    assert "app-20161115172038-0000" in str(info.value)  # the first names, then how many more
+    assert "local-1422981780767" in set(info.value.table()["app"])
     log = ss.Session().load(SPARK_TESTS / "logs", app="local-1422981780767", cache=False)
     assert log.app_id == "local-1422981780767"
 

@@ -134,10 +134,12 @@ def test_trailing_semicolon_silences_the_output(ip):
     assert isinstance(ip.run_cell("%sparksword dag").result, StageDag)
 
 
-def test_variables_are_not_expanded(ip):
+def test_variables_expand_and_a_doubled_dollar_is_a_literal_one(ip):
     ip.user_ns["x"] = "skewed_join"
-    with pytest.raises(SparkswordError, match=r"/tmp/\$x/log"):
+    with pytest.raises(SparkswordError, match=r"/tmp/skewed_join/log: no such file"):
         run(ip, "%sparksword /tmp/$x/log")
+    with pytest.raises(SparkswordError, match=r"/tmp/\$x/log: no such file"):
+        run(ip, "%sparksword /tmp/$$x/log")
 
 
 def test_config_settings_apply(ip):

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import SparkswordError
 from .codecs import CODECS, codec_for, content_problem
 
-__all__ = ["AppLog", "application_identity", "discover"]
+__all__ = ["AppLog", "application_identity", "discover", "log_name_of"]
 
 ROLLING_DIR_PREFIX = "eventlog_v2_"
 EVENTS_PREFIX = "events_"
@@ -205,14 +205,21 @@ def _databricks_log(p: Path) -> AppLog:
     return AppLog(log_name=p.name, files=tuple(files), codec=codec_for(files[0]), in_progress=False, rolling=False)
 
 
-def _single_log(p: Path) -> AppLog:
-    name = p.name
-    in_progress = name.endswith(IN_PROGRESS_SUFFIX)
+def log_name_of(name: str, *, is_dir: bool) -> str:
+    """The log name an entry of a history folder stands for: a rolling dir's name without ``eventlog_v2_``, a
+    file's without codec and ``.inprogress`` suffixes (as :attr:`AppLog.log_name`)."""
+    if is_dir:
+        return name[len(ROLLING_DIR_PREFIX):] if name.startswith(ROLLING_DIR_PREFIX) else name
     base = name.removesuffix(IN_PROGRESS_SUFFIX)
-    codec = codec_for(p)
+    codec = codec_for(Path(name))
     if codec is not None:
         base = base[: -(len(codec) + 1)]
-    return AppLog(log_name=base or name, files=(p,), codec=codec, in_progress=in_progress, rolling=False)
+    return base or name
+
+
+def _single_log(p: Path) -> AppLog:
+    return AppLog(log_name=log_name_of(p.name, is_dir=False), files=(p,), codec=codec_for(p),
+                  in_progress=p.name.endswith(IN_PROGRESS_SUFFIX), rolling=False)
 
 
 def _is_rolling_dir(p: Path) -> bool:

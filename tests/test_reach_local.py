@@ -1,0 +1,139 @@
+"""Reaching the user's logs without knowing their path: sample names, a folder's table of applications,
+rows and ids as `app=`, and the magic's Python expansion ($var, {expr}); all on real logs."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import sparksword_nb as ss
+from sparksword_nb import SparkswordError, samples
+from sparksword_nb.errors import SeveralApplications
+
+from conftest import SPARK_TESTS, spark43_answers, spark43_log_path
+
+HS_LISTING = json.loads((SPARK_TESTS / "expectations" / "application_list_json_expectation.json").read_text())
+
+
+def test_a_sample_name_loads_wherever_a_path_does(tmp_path, monkeypatch):
+    log = ss.Session().load("skewed_join", cache=False)
+    assert log.app_id == spark43_answers("skewed_join")["application.json"]["id"]
+    # a real file or folder of that name in the working directory wins over the sample
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(spark43_log_path("healthy"), tmp_path / "skewed_join")
+    assert ss.Session().load("skewed_join", cache=False).app_id == spark43_answers("healthy")["application.json"]["id"]
+
+
+def test_the_cli_takes_a_sample_name():
+    run = subprocess.run([sys.executable, "-m", "sparksword_nb.cli", "summary", "skewed_join", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["app_id"] == spark43_answers("skewed_join")["application.json"]["id"]
+
+
+def test_a_folders_table_matches_the_history_servers_application_list():
+    table = ss.applications_in(SPARK_TESTS / "logs")
+    attempts = {(a["id"], a.get("attempts")[i].get("attemptId")): a["attempts"][i] | {"name": a["name"]}
+                for a in HS_LISTING for i in range(len(a["attempts"]))}
+    assert len(table) == len(attempts) == 18
+    for row in table.itertuples():
+        hs = attempts[(row.app_id, None if pd.isna(row.attempt_id) else row.attempt_id)]
+        assert row.name == hs["name"]
+        assert row.start == pd.Timestamp(hs["startTimeEpoch"], unit="ms", tz="UTC")
+        assert row.status == ("completed" if hs["completed"] else "in progress")
+        if hs["completed"]:
+            assert row.duration_ms == hs["duration"], row.app
+    # newest first, as the History Server lists them
+    assert list(table["start"]) == sorted(table["start"], reverse=True)
+
+
+def test_several_applications_are_a_choice_by_name_id_or_row():
+    folder = SPARK_TESTS / "logs"
+    with pytest.raises(SeveralApplications) as info:
+        ss.Session().load(folder, cache=False)
+    assert "--app" in str(info.value) and "app=" in str(info.value)
+    table = info.value.table()
+    assert len(table) == 18
+    by_row = ss.Session().load(folder, app="3", cache=False)
+    assert by_row.app_id == table["app_id"][3]
+    with pytest.raises(SparkswordError, match="no row 18 in the table of its 18 applications"):
+        ss.Session().load(folder, app="18", cache=False)
+
+
+def test_a_sample_that_does_not_exist_is_still_a_missing_path():
+    with pytest.raises(SparkswordError, match="no such file or directory"):
+        ss.Session().load("skewed_joins", cache=False)
+    assert "skewed_join" in {s.name for s in samples.list()}
+
+
+# ---- the magic --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shell():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    return start_ipython() or InteractiveShell.instance()
+
+
+@pytest.fixture
+def ip(shell):
+    shell.run_line_magic("load_ext", "sparksword_nb")
+    yield shell
+    shell.run_line_magic("unload_ext", "sparksword_nb")
+    for name in ("_", "p", "folder", "log", "picked_log"):
+        shell.user_ns.pop(name, None)
+
+
+def run(ip, cell: str):
+    result = ip.run_cell(cell)
+    result.raise_error()
+    return result.result
+
+
+def test_variables_and_expressions_expand_and_a_path_with_spaces_stays_one_argument(ip, tmp_path):
+    spaced = tmp_path / "my logs" / "skewed join"
+    shutil.copytree(spark43_log_path("skewed_join"), spaced)
+    expected = spark43_answers("skewed_join")["application.json"]["id"]
+    ip.user_ns["p"] = str(spaced)
+    run(ip, "%sparksword $p -o log;")
+    assert ip.user_ns["log"].app_id == expected
+    ip.user_ns["folder"] = str(spaced.parent)
+    run(ip, "%sparksword {folder + '/skewed join'} -o log;")
+    assert ip.user_ns["log"].app_id == expected
+    run(ip, f"%sparksword '{spaced}' -o log;")  # quoting by hand still works
+    assert ip.user_ns["log"].app_id == expected
+
+
+def test_an_undefined_variable_leaves_the_line_as_written(ip):
+    with pytest.raises(SparkswordError, match=r"/tmp/\$undefined_name/log: no such file"):
+        run(ip, "%sparksword /tmp/$undefined_name/log")
+
+
+def test_a_folder_of_applications_shows_a_table_whose_rows_open_their_report(ip):
+    from sparksword_nb.widgets import Report
+    from sparksword_nb.widgets.app_picker import AppPicker
+
+    picker = run(ip, f"%sparksword {SPARK_TESTS / 'logs'} -o picked_log")
+    assert isinstance(picker, AppPicker) and len(picker.buttons) == 18
+    assert "picked_log" not in ip.user_ns  # nothing loaded until a row is opened
+    picker.buttons[2]._click_handlers(picker.buttons[2])  # what a click in the browser runs in the kernel
+    assert isinstance(picker.result, Report)
+    assert ip.user_ns["picked_log"].app_id == picker.table["app_id"][2]
+    # --app with the row number loads the same application directly
+    run(ip, f"%sparksword {SPARK_TESTS / 'logs'} --app 2 -o log;")
+    assert ip.user_ns["log"].app_id == picker.table["app_id"][2]
+
+
+def test_no_argument_without_a_spark_session_says_what_it_looks_for(ip):
+    from IPython.core.error import UsageError
+
+    if "pyspark" in sys.modules:
+        pytest.skip("pyspark was imported by another test in this process")
+    with pytest.raises(UsageError, match="SparkSession"):
+        run(ip, "%sparksword")
