@@ -82,7 +82,13 @@ def _get_json(url: str) -> Any:
 
 
 def _applications(api: str) -> list[dict[str, Any]]:
-    listing = _get_json(api + "/applications")
+    try:
+        listing = _get_json(api + "/applications")
+    except SparkswordError as err:
+        if "HTTP 404" in str(err):
+            raise SparkswordError("is not a Spark History Server (GET /api/v1/applications answered HTTP 404)",
+                                  path=display_url(api.removesuffix("/api/v1"))) from None
+        raise
     if not isinstance(listing, list) or any(not isinstance(a, dict) or "id" not in a for a in listing):
         raise SparkswordError("is not a Spark History Server: /api/v1/applications is not a list of applications",
                               path=display_url(api))

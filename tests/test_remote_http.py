@@ -1,0 +1,107 @@
+"""Logs behind a real Spark History Server (pyspark's, on loopback) by the URL a user copies from the browser, and
+log files on a plain HTTP server; every answer is the History Server's for the same log."""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.request
+
+import pytest
+
+import sparksword_nb as ss
+from sparksword_nb import SparkswordError
+from sparksword_nb.errors import SeveralApplications
+
+from conftest import assert_same_answer, spark43_answers, spark43_log_path
+from servers import free_port, history_server, http_files, running, spark_home
+
+CASES = ("skewed_join", "zstd_single", "inprogress")
+
+
+def _same_as_the_history_server(log, case: str) -> None:
+    answers = spark43_answers(case)
+    assert log.app_id == answers["application.json"]["id"]
+    assert_same_answer(log.rest(f"applications/{log.app_id}/jobs"), answers["jobs.json"])
+    assert_same_answer(log.rest(f"applications/{log.app_id}/stages"), answers["stages.json"])
+
+
+@pytest.fixture(scope="module")
+def shs(tmp_path_factory):
+    """A real Spark History Server over a folder of three real logs (one still in progress)."""
+    if spark_home() is None:
+        pytest.skip("pyspark (with Java) is not installed")
+    logs = tmp_path_factory.mktemp("shs-logs")
+    for case in CASES:
+        source = spark43_log_path(case)
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, logs / source.name)
+    port = free_port()
+    work = tmp_path_factory.mktemp("shs-work")
+    command, env = history_server(logs, port, work)
+    base = f"http://127.0.0.1:{port}"
+    with running(command, f"{base}/api/v1/applications", timeout_s=120, env=env, log=work / "shs.out"):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the listing fills as the server scans the folder
+            with urllib.request.urlopen(f"{base}/api/v1/applications", timeout=10) as response:
+                if len(json.load(response)) == len(CASES):
+                    break
+            time.sleep(0.5)
+        yield base
+
+
+def test_the_history_servers_applications_are_a_table(shs):
+    table = ss.applications_in(shs)
+    assert set(table["app_id"]) == {spark43_answers(c)["application.json"]["id"] for c in CASES}
+    for case in CASES:
+        hs = spark43_answers(case)["application.json"]
+        row = table[table["app_id"] == hs["id"]].iloc[0]
+        assert row["name"] == hs["name"]
+        assert row["status"] == ("completed" if hs["attempts"][0]["completed"] else "in progress")
+        if hs["attempts"][0]["completed"]:
+            assert row["duration_ms"] == hs["attempts"][0]["duration"]
+    with pytest.raises(SeveralApplications):
+        ss.Session().load(shs, cache=False)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_an_application_loads_through_the_history_servers_logs_download(shs, case):
+    app_id = spark43_answers(case)["application.json"]["id"]
+    _same_as_the_history_server(ss.Session().load(shs, app=app_id, cache=False), case)
+
+
+def test_a_ui_page_url_copied_from_the_browser_names_its_application(shs):
+    app_id = spark43_answers("skewed_join")["application.json"]["id"]
+    log = ss.Session().load(f"{shs}/history/{app_id}/jobs/", cache=False)
+    _same_as_the_history_server(log, "skewed_join")
+
+
+def test_an_unknown_application_is_one_line(shs):
+    with pytest.raises(SparkswordError, match=r"has no application 'app-nope'; it lists: local-"):
+        ss.Session().load(shs, app="app-nope", cache=False)
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("http-files")
+    shutil.copy2(spark43_log_path("zstd_single"), folder)
+    port = free_port()
+    with running(http_files(folder, port), f"http://127.0.0.1:{port}/", timeout_s=30):
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_a_log_file_on_an_http_server_loads(http):
+    pytest.importorskip("aiohttp")
+    name = spark43_log_path("zstd_single").name
+    _same_as_the_history_server(ss.Session().load(f"{http}/{name}", cache=False), "zstd_single")
+
+
+def test_an_http_server_that_is_no_history_server_is_one_line(http):
+    with pytest.raises(SparkswordError, match=r"is not a Spark History Server"):
+        ss.Session().load(http, cache=False)
+    with pytest.raises(SparkswordError, match=r"/missing\.zstd: no such object or folder$"):
+        ss.Session().load(f"{http}/missing.zstd", cache=False)
+
+
+def test_a_server_that_is_not_there_is_one_line():
+    with pytest.raises(SparkswordError, match=r"^http://127\.0\.0\.1:\d+/api/v1/applications: cannot connect"):
+        ss.Session().load(f"http://127.0.0.1:{free_port()}", cache=False)

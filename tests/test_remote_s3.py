@@ -1,0 +1,134 @@
+"""Event logs in S3, read through fsspec from moto's real S3 server on loopback; every answer is the History
+Server's for the same log."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import sparksword_nb as ss
+from sparksword_nb import SparkswordError
+from sparksword_nb.errors import SeveralApplications
+
+from conftest import assert_same_answer, spark43_answers, spark43_log_path
+from servers import free_port, moto_s3, running
+
+pytest.importorskip("s3fs")
+pytest.importorskip("moto")
+boto3 = pytest.importorskip("boto3")
+
+BUCKET = "spark-logs"
+CASES = ("skewed_join", "rolling", "zstd_single", "healthy")
+
+
+def _upload(client, local: Path, prefix: str) -> None:
+    if local.is_dir():
+        for f in sorted(local.iterdir()):
+            client.upload_file(str(f), BUCKET, f"{prefix}/{local.name}/{f.name}")
+    else:
+        client.upload_file(str(local), BUCKET, f"{prefix}/{local.name}")
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    """moto's S3 server with the bucket `spark-logs`: history/ holds four real logs, one/ holds one."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    with pytest.MonkeyPatch.context() as env, running(moto_s3(port), endpoint, timeout_s=60):
+        for key, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                           "AWS_EC2_METADATA_DISABLED": "true"}.items():
+            env.setenv(key, value)
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        for case in CASES:
+            _upload(client, spark43_log_path(case), "history")
+        _upload(client, spark43_log_path("skewed_join"), "one")
+        yield client
+
+
+def _same_as_the_history_server(log, case: str) -> None:
+    answers = spark43_answers(case)
+    assert log.app_id == answers["application.json"]["id"]
+    assert_same_answer(log.rest(f"applications/{log.app_id}/jobs"), answers["jobs.json"])
+    assert_same_answer(log.rest(f"applications/{log.app_id}/stages"), answers["stages.json"])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_kind_of_log_loads_from_s3_as_the_history_server_read_it(s3, case):
+    local = spark43_log_path(case)
+    url = f"s3://{BUCKET}/history/{local.name}" + ("/" if local.is_dir() else "")
+    _same_as_the_history_server(ss.Session().load(url, cache=False), case)
+
+
+def test_a_rolling_log_folder_by_its_own_url(s3):
+    log = ss.Session().load(f"s3://{BUCKET}/one/{spark43_log_path('skewed_join').name}", cache=False)
+    _same_as_the_history_server(log, "skewed_join")
+
+
+def test_a_remote_history_folder_is_a_choice_and_only_the_chosen_log_is_downloaded(s3):
+    folder = f"s3://{BUCKET}/history/"
+    with pytest.raises(SeveralApplications) as info:
+        ss.Session().load(folder, cache=False)
+    table = info.value.table()
+    ids = {spark43_answers(c)["application.json"]["id"]: c for c in CASES}
+    assert set(table["app_id"]) == set(ids)  # read from each log's first bytes, not a download
+    assert set(table["name"]) == {spark43_answers(c)["application.json"]["name"] for c in CASES}
+    assert table["path"].str.startswith(f"s3://{BUCKET}/history/").all()
+    assert table.equals(ss.applications_in(folder))
+    mirror = Path(os.environ["SPARKSWORD_CACHE_DIR"]) / "remote"
+    before = {p.name for p in mirror.rglob("events_*")} if mirror.exists() else set()
+    log = ss.Session().load(folder, app=spark43_answers("healthy")["application.json"]["id"], cache=False)
+    _same_as_the_history_server(log, "healthy")
+    fetched = {p.name for p in mirror.rglob("events_*")} - before
+    assert fetched <= {p.name for p in spark43_log_path("healthy").iterdir()}
+    log = ss.Session().load(folder, app="0", cache=False)  # the newest application
+    assert log.app_id == table["app_id"][0]
+
+
+def test_an_unchanged_object_is_not_downloaded_again_and_a_grown_one_is(s3):
+    source = spark43_log_path("inprogress")  # a plain log of an application still running
+    key = f"grow/{source.name}"
+    whole = source.read_bytes()
+    half = whole[: whole.index(b"\n", len(whole) // 2) + 1]
+    s3.put_object(Bucket=BUCKET, Key=key, Body=half)
+    first = ss.Session().load(f"s3://{BUCKET}/{key}")
+    copies = list((Path(os.environ["SPARKSWORD_CACHE_DIR"]) / "remote").rglob(source.name))
+    assert len(copies) == 1 and copies[0].stat().st_size == len(half)
+    stamp = copies[0].stat().st_mtime_ns
+    tasks_then = first.rows("SELECT count(*) AS n FROM tasks")[0]["n"]
+    again = ss.Session().load(f"s3://{BUCKET}/{key}")
+    assert copies[0].stat().st_mtime_ns == stamp  # one metadata request, no download
+    assert again.rows("SELECT count(*) AS n FROM tasks")[0]["n"] == tasks_then
+    s3.put_object(Bucket=BUCKET, Key=key, Body=whole)  # the application wrote on
+    grown = ss.Session().load(f"s3://{BUCKET}/{key}")
+    assert copies[0].stat().st_size == len(whole)
+    _same_as_the_history_server(grown, "inprogress")
+    assert grown.rows("SELECT count(*) AS n FROM tasks")[0]["n"] > tasks_then
+
+
+def test_a_missing_bucket_or_key_is_one_line_naming_the_url(s3):
+    with pytest.raises(SparkswordError, match=rf"^s3://{BUCKET}/nothing-here: no such object or folder$"):
+        ss.Session().load(f"s3://{BUCKET}/nothing-here", cache=False)
+    with pytest.raises(SparkswordError, match=r"^s3://no-such-bucket/x: "):
+        ss.Session().load("s3://no-such-bucket/x", cache=False)
+
+
+def test_missing_credentials_are_one_line_without_a_secret(s3, monkeypatch, tmp_path):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    with pytest.raises(SparkswordError) as info:
+        ss.Session().load(f"s3://{BUCKET}/one/", cache=False, storage_options={"skip_instance_cache": True})
+    assert "no credentials" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_credentials_in_storage_options_are_used_and_never_shown(s3):
+    options = {"key": "testing", "secret": "very-secret-value", "skip_instance_cache": True}
+    log = ss.Session().load(f"s3://{BUCKET}/one/", cache=False, storage_options=options)
+    assert log.app_id == spark43_answers("skewed_join")["application.json"]["id"]
+    with pytest.raises(SparkswordError) as info:
+        ss.Session().load(f"s3://{BUCKET}/missing", cache=False, storage_options=options)
+    assert "very-secret-value" not in str(info.value)
