@@ -7,6 +7,7 @@
                                              s3:// gs:// abfs:// hdfs:// https:// URL, History Server URL
     %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
     %sparksword playground [--stage ID]      the partition playground: free, or seeded from a stage
+    %sparksword watch [PATH] [--every S]     the report of a running application, refreshed while jobs run
     %%sparksword [-o NAME]                   the cell is SQL over the loaded tables -> a DataFrame
 
 Settings: `%config SparkswordMagics.max_dag_nodes = 500` (see `%config SparkswordMagics`). Problems with
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 COLOR_BY_CHOICES = STAGE_METRIC_KEYS
 TASK_METRIC_CHOICES = ("duration", "run_time", "gc_time", "input", "shuffle_read", "shuffle_write",
                        "spill_memory", "spill_disk")
-SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "timeline", "list", "use", "playground")
+SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "timeline", "list", "use", "playground", "watch")
 _TRAILING_SEMICOLON = re.compile(r"\s*;\s*$")
 
 
@@ -70,6 +71,7 @@ class SparkswordMagics(Magics):
         self._logs: dict[str, EventLog] = {}
         self._current: str | None = None
         self._silenced = False
+        self._live: list[Any] = []
 
     # ---- state ---------------------------------------------------------------------------------------
     @property
@@ -82,7 +84,10 @@ class SparkswordMagics(Magics):
         return self._session
 
     def close(self) -> None:
-        """Close the DuckDB connection and forget the loaded logs."""
+        """Stop live reports, close the DuckDB connection and forget the loaded logs."""
+        for live in self._live:
+            live.stop()
+        self._live.clear()
         if self._session is not None:
             self._session.close()
         self._session = None
@@ -128,6 +133,8 @@ class SparkswordMagics(Magics):
     @argument("--attempt", type=int, help="skew: the stage attempt (default: the latest)")
     @argument("--color-by", choices=COLOR_BY_CHOICES, help="dag: what colours the stages")
     @argument("--stage", type=int, help="playground: start from this reduce stage of the log (default: free mode)")
+    @argument("--every", type=float, default=2.0, metavar="SECONDS",
+              help="watch: how often to look at the log (default: %(default)s)")
     def sparksword(self, line: str = "", cell: str | None = None) -> Any:
         """Load a Spark event log and show its stage DAG, task skew and insights; SQL in cell form.
 
@@ -136,6 +143,7 @@ class SparkswordMagics(Magics):
                                                 $var and {expr} expand as in IPython's other magics
         %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
         %sparksword playground [--stage ID]     partition playground (free; seeded from a stage with --stage)
+        %sparksword watch [PATH] [--every S]    live report of the running SparkSession (or PATH) until it ends
         %%sparksword [-o NAME] [--app NAME]     the cell is SQL over the loaded tables -> DataFrame
 
         A trailing `;` hides the output. Settings: `%config SparkswordMagics`.
@@ -309,6 +317,29 @@ class SparkswordMagics(Magics):
         if args.stage is None:
             return Playground()
         return Playground.from_log(self._log_for(args.app), stage=args.stage)
+
+    def _cmd_watch(self, args: Any) -> Any:
+        if len(args.args) > 1:
+            raise UsageError("%sparksword watch takes at most one PATH")
+        if args.args:
+            target = self._user_value(args.args[0]) or os.path.expanduser(args.args[0])
+        else:
+            from .ingest.spark_session import active_spark
+
+            target = active_spark()
+            if target is None:
+                raise UsageError("%sparksword watch: no SparkSession is running in this kernel; give a PATH")
+        if args.every <= 0:
+            raise UsageError("%sparksword watch: --every must be a positive number of seconds")
+        from .widgets import Report
+        from .widgets.live import LiveReport
+
+        live = LiveReport(target, app=args.app, every_s=args.every, report=lambda log: Report(
+            log, color_by=self.color_by, skew_metric=self.skew_metric, max_nodes=self.max_dag_nodes))
+        if live.error:
+            raise SparkswordError(live.error)
+        self._live.append(live)
+        return live
 
     @staticmethod
     def _no_args(args: Any) -> None:

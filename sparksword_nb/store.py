@@ -180,10 +180,11 @@ class Session:
         names which: its log name, its application id (the latest attempt), ``<application id>/<attempt id>``, or
         its row in :func:`applications_in`.
         """
-        logs, app, shown = find_app_logs(path, app=app, storage_options=storage_options, mirror_dir=remote_mirror_dir())
-        if len(logs) > 1 or app is not None:
-            logs = [_pick(logs, app, shown)]
-        return self._load_one(logs[0], cache=cache)
+        return self._load_one(find_app_log(path, app=app, storage_options=storage_options), cache=cache)
+
+    def load_app_log(self, app_log: AppLog, *, cache: bool = True) -> EventLog:
+        """Load the application whose files `find_app_log` found."""
+        return self._load_one(app_log, cache=cache)
 
     def load_all(self, path: str | Path, *, cache: bool = True) -> list[EventLog]:
         """Load every application found under `path`, side by side in this session."""
@@ -298,6 +299,12 @@ class Session:
     def close(self) -> None:
         """Close the DuckDB connection."""
         self.con.close()
+
+
+def find_app_log(path: Any, *, app: str | None = None, storage_options: dict[str, Any] | None = None) -> AppLog:
+    """The files of the one application `path` and `app` name (see `Session.load`), remote ones copied locally."""
+    logs, app, shown = find_app_logs(path, app=app, storage_options=storage_options, mirror_dir=remote_mirror_dir())
+    return _pick(logs, app, shown) if len(logs) > 1 or app is not None else logs[0]
 
 
 def _pick(logs: list[AppLog], app: str | None, path: str | Path) -> AppLog:
