@@ -214,3 +214,40 @@ def run_benchmark(copies: int = 9, source: str | None = None, workdir: str | Non
     if tmp is not None:
         tmp.cleanup()
     return 0
+
+
+def run_live_benchmark(copies: int = 1, steps: int = 8, source: str | None = None, workdir: str | None = None) -> int:
+    """A log that grows as a running application's does, refreshed by a LiveReport after each append: the table
+    gives each refresh's time against the log's size (the cost of `%sparksword watch`)."""
+    from .widgets.live import LiveReport
+
+    tmp = tempfile.TemporaryDirectory(prefix="sparksword-live-") if workdir is None else None
+    base = Path(workdir) if workdir is not None else Path(tmp.name if tmp else ".")
+    base.mkdir(parents=True, exist_ok=True)
+    src = Path(source) if source else _default_source(base)
+    whole = base / "whole.json"
+    print(f"building a {copies}x copy of {src.name} ...", flush=True)
+    scale_log(src, whole, copies)
+    data = whole.read_bytes()
+    growing = base / "local-live.inprogress"
+    cuts = [data.index(b"\n", len(data) * (i + 1) // steps - 1) + 1 if i + 1 < steps else len(data)
+            for i in range(steps)]
+    growing.write_bytes(data[: cuts[0]])
+    live = LiveReport(str(growing), start=False)  # the panels a user sees are rebuilt on each refresh too
+    print(f"{'step':>4} {'log MB':>8} {'jobs':>6} {'tasks':>8} {'refresh s':>10}")
+    rows = [live.history[-1]]
+    print(f"{1:>4} {cuts[0] / 1e6:>8.1f} {rows[0].jobs:>6} {rows[0].tasks:>8} {rows[0].seconds:>10.2f}")
+    for step in range(1, steps):
+        with open(growing, "ab") as out:
+            out.write(data[cuts[step - 1]: cuts[step]])
+        refreshed = live.refresh()
+        assert refreshed is not None, live.error
+        print(f"{step + 1:>4} {cuts[step] / 1e6:>8.1f} {refreshed.jobs:>6} {refreshed.tasks:>8} {refreshed.seconds:>10.2f}")
+    unchanged = live.refresh()
+    assert unchanged is not None
+    print(f"a look at the log when nothing was appended: {unchanged.seconds * 1000:.1f} ms")
+    print("(each refresh parses the whole log again: its time grows with the log, not with what was appended)")
+    live.stop()
+    if tmp is not None:
+        tmp.cleanup()
+    return 0

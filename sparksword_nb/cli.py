@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import SparkswordError
+from .errors import SeveralApplications, SparkswordError
 from .text import clip, fit_to_width, human_bytes, human_ms, plural, terminal_safe, terminal_width
 
 # The longest text from a log one summary field shows.
@@ -110,14 +110,58 @@ def summary_json(log) -> dict:
     }
 
 
-def _load(path: str, app: str | None, cache: bool):
+def _storage_options(items: list[str] | None) -> dict[str, str]:
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SparkswordError(f"--storage-option takes key=value, got {item.split('=')[0]!r}")
+        options[key.strip()] = value
+    return options
+
+
+def _load(args: argparse.Namespace):
     from .store import Session
 
-    return Session().load(path, app=app, cache=cache)
+    return Session().load(args.log, app=args.app, cache=not args.no_cache,
+                          storage_options=_storage_options(args.storage_option))
+
+
+def applications_text(table, width: int = 100) -> str:
+    """A folder's applications as a terminal table: the row number and `app` are what --app takes."""
+    rows = []
+    app_width = min(max([len(str(a)) for a in table["app"]] + [3]), 34)
+    for index, row in table.iterrows():
+        start = row["start"].strftime("%Y-%m-%d %H:%M") if not _missing(row["start"]) else "?"
+        duration = human_ms(None if _missing(row["duration_ms"]) else int(row["duration_ms"]))
+        size = human_bytes(None if _missing(row["size_bytes"]) else int(row["size_bytes"]))
+        app = clip(terminal_safe(row["app"], 200), app_width)
+        head = f"{index:>4}  {app:<{app_width}} {start:<16} {duration:>8} {row['status']:<12} {size:>9}  "
+        name = terminal_safe(row["name"] if isinstance(row["name"], str) else "", _FIELD_LIMIT)
+        rows.append(head + clip(name, max(width - len(head), 8)))
+    header = f"{'row':>4}  {'app':<{app_width}} {'start (UTC)':<16} {'duration':>8} {'status':<12} {'size':>9}  name"
+    return fit_to_width("\n".join([header, *rows]), width)
+
+
+def _missing(value) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def _cmd_apps(args: argparse.Namespace) -> int:
+    from .store import applications_in
+
+    table = applications_in(args.log, storage_options=_storage_options(args.storage_option))
+    if args.json:
+        print(table.to_json(orient="records", date_format="iso", indent=2))
+    else:
+        print(applications_text(table, terminal_width()))
+    return 0
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    log = _load(args.log, args.app, not args.no_cache)
+    log = _load(args)
     print(json.dumps(summary_json(log), indent=2) if args.json else summary_text(log, terminal_width()))
     return 0
 
@@ -131,7 +175,8 @@ def _cmd_rest(args: argparse.Namespace) -> int:
     if args.app is None and (target.is_dir() and not target.name.startswith("eventlog_v2_")):
         session.load_all(args.log, cache=not args.no_cache)
     else:
-        session.load(args.log, app=args.app, cache=not args.no_cache)
+        session.load(args.log, app=args.app, cache=not args.no_cache,
+                     storage_options=_storage_options(args.storage_option))
     print(json.dumps(answer(session, args.api_path), indent=2))
     return 0
 
@@ -139,7 +184,7 @@ def _cmd_rest(args: argparse.Namespace) -> int:
 def _cmd_insights(args: argparse.Namespace) -> int:
     from .detectors.listing import format_insights_text
 
-    log = _load(args.log, args.app, not args.no_cache)
+    log = _load(args)
     found = log.insights()
     if args.json:
         print(json.dumps([i.model_dump(mode="json") for i in found], indent=2))
@@ -218,7 +263,7 @@ def _tutorials_hint() -> str:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .html_report import write_report
 
-    log = _load(args.log, args.app, not args.no_cache)
+    log = _load(args)
     written = write_report(log, args.output)
     print(f"wrote {terminal_safe(written)}: open it in a browser (self-contained, works offline)")
     return 0
@@ -234,7 +279,7 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
         if not sep or not key.strip():
             raise SparkswordError(f"--set takes key=value, got {item!r}")
         settings[key.strip()] = value.strip()
-    log = _load(args.log, args.app, not args.no_cache)
+    log = _load(args)
     estimate = whatif(log, args.stage, settings)
     print(estimate.model_dump_json(indent=2) if args.json else format_estimate(estimate))
     return 0
@@ -254,9 +299,11 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_benchmark
+    from .bench import run_benchmark, run_live_benchmark
 
-    return run_benchmark(copies=args.copies, source=args.source, workdir=args.workdir)
+    if args.live:
+        return run_live_benchmark(copies=args.copies or 1, source=args.source, workdir=args.workdir)
+    return run_benchmark(copies=args.copies or 9, source=args.source, workdir=args.workdir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,11 +311,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sparksword", description="Understand a Spark application from its event log.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_log(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("log", help="event log: file, eventlog_v2_* directory, history directory or glob")
-        p.add_argument("--app", help="which application, when the path holds several")
-        p.add_argument("--no-cache", action="store_true", help="parse again even if a cached copy exists")
+    def with_log(p: argparse.ArgumentParser, *, one: bool = True) -> argparse.ArgumentParser:
+        p.add_argument("log", help="event log: file, eventlog_v2_* directory, history directory, glob, sample name, "
+                                   "s3:// gs:// abfs:// hdfs:// https:// URL or History Server URL")
+        if one:
+            p.add_argument("--app", help="which application, when the path holds several: its name, id or row "
+                                         "in `sparksword apps PATH`")
+            p.add_argument("--no-cache", action="store_true", help="parse again even if a cached copy exists")
+        p.add_argument("--storage-option", action="append", metavar="KEY=VALUE",
+                       help="an fsspec option of a remote store, e.g. anon=true (repeatable)")
         return p
+
+    apps = with_log(sub.add_parser("apps", help="the applications a folder, remote prefix or History Server holds"),
+                    one=False)
+    apps.add_argument("--json", action="store_true", help="print them as JSON records")
+    apps.set_defaults(func=_cmd_apps)
 
     summ = with_log(sub.add_parser("summary", help="overview of an application: where the time went, longest stages"))
     summ.add_argument("--json", action="store_true", help="print duration_ms, time_breakdown, jobs and cores as JSON")
@@ -303,7 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=("info", "clear"), nargs="?", default="info")
     cache.set_defaults(func=_cmd_cache)
     bench = sub.add_parser("bench", help="measure load speed on a large log built from a bundled one")
-    bench.add_argument("--copies", type=int, default=9, help="how many times to repeat the source log")
+    bench.add_argument("--copies", type=int, help="how many times to repeat the source log (default: 9; --live: 1)")
+    bench.add_argument("--live", action="store_true",
+                       help="instead: refresh a live report while a ~115 MB log grows in 8 steps")
     bench.add_argument("--source", help="uncompressed single-file source log (default: the bundled many_tasks)")
     bench.add_argument("--workdir", help="where to write the big log (default: a temp dir)")
     bench.set_defaults(func=_cmd_bench)
@@ -315,6 +374,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except SeveralApplications as several:
+        # a folder of applications: show them, then say how to pick one
+        print(applications_text(several.table(), terminal_width()), file=sys.stderr)
+        print(f"sparksword: {terminal_safe(several.path)}: holds {plural(len(several.names), 'application')}; "
+              "choose one with --app (its app, id or row above)", file=sys.stderr)
+        return 2
     except SparkswordError as err:
         # The message may quote a path or text from a log: escaped, it cannot drive the terminal.
         print(f"sparksword: {terminal_safe(err)}", file=sys.stderr)

@@ -205,7 +205,7 @@ class SparkswordMagics(Magics):
             return line
 
     def _user_value(self, word: str) -> Any:
-        """The SparkSession, SparkContext or EventLog a bare variable name holds (None for anything else)."""
+        """The SparkSession or SparkContext a bare variable name holds (None for anything else)."""
         if self.shell is None or not word.isidentifier():
             return None
         from .ingest.spark_session import is_spark_handle

@@ -20,6 +20,7 @@ from .errors import SeveralApplications, SparkswordError
 from .ingest.catalog import catalog
 from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, stage_app_log
 from .ingest.locate import find_app_logs
+from .ingest.remote import is_remote
 from .ingest.sources import AppLog, application_identity, discover
 from .spark.quantiles import summary_sql
 from .text import terminal_safe
@@ -492,4 +493,7 @@ def applications_in(path: str | Path, *, storage_options: dict[str, Any] | None 
         logs, _, shown = find_app_logs(path, storage_options=storage_options, mirror_dir=remote_mirror_dir())
     except SeveralApplications as several:
         return several.table()
-    return catalog(logs)
+    table = catalog(logs)
+    if isinstance(path, str) and is_remote(path):
+        table["path"] = shown  # a remote log's one application: where it is, not its copy in the cache
+    return table

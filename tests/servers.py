@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,27 +19,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, timeout_s: float, log: Path | None = None) -> None:
+def wait_for(url: str, process: subprocess.Popen, timeout_s: float, log: Path | None = None,
+             ok_statuses: tuple[int, ...] = (200,)) -> None:
+    """Until `url` answers with one of `ok_statuses` (a server that answers 403 to anonymous requests is up)."""
+    import urllib.error
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited ({process.returncode}): "
                                f"{log.read_text()[-2000:] if log and log.exists() else ''}")
-        with contextlib.suppress(OSError):
+        try:
             with urllib.request.urlopen(url, timeout=2):
                 return
+        except urllib.error.HTTPError as err:
+            if err.code in ok_statuses:
+                return
+        except OSError:
+            pass
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer within {timeout_s} s")
 
 
 @contextlib.contextmanager
 def running(command: list[str], url: str, *, timeout_s: float, env: dict[str, str] | None = None,
-            log: Path | None = None, cwd: Path | None = None) -> Iterator[subprocess.Popen]:
+            log: Path | None = None, cwd: Path | None = None,
+            ok_statuses: tuple[int, ...] = (200,)) -> Iterator[subprocess.Popen]:
     out = open(log, "wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                start_new_session=True)
     try:
-        wait_for(url, process, timeout_s, log)
+        wait_for(url, process, timeout_s, log, ok_statuses)
         yield process
     finally:
         process.terminate()

@@ -137,3 +137,57 @@ def test_no_argument_without_a_spark_session_says_what_it_looks_for(ip):
         pytest.skip("pyspark was imported by another test in this process")
     with pytest.raises(UsageError, match="SparkSession"):
         run(ip, "%sparksword")
+
+
+def _cli(*argv: str, columns: int = 100) -> subprocess.CompletedProcess:
+    import os
+
+    env = dict(os.environ, COLUMNS=str(columns))
+    return subprocess.run([sys.executable, "-m", "sparksword_nb.cli", *argv], capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_the_cli_lists_a_folders_applications_and_a_command_on_the_folder_shows_them():
+    listed = _cli("apps", str(SPARK_TESTS / "logs"), "--json")
+    assert listed.returncode == 0, listed.stderr
+    records = json.loads(listed.stdout)
+    assert [r["app"] for r in records] == list(ss.applications_in(SPARK_TESTS / "logs")["app"])
+    text = _cli("apps", str(SPARK_TESTS / "logs"))
+    assert text.returncode == 0 and len(text.stdout.splitlines()) == 19
+    assert max(len(line) for line in text.stdout.splitlines()) <= 100
+    summary = _cli("summary", str(SPARK_TESTS / "logs"))
+    assert summary.returncode == 2 and "Traceback" not in summary.stderr
+    lines = summary.stderr.splitlines()
+    assert lines[-1].endswith("holds 18 applications; choose one with --app (its app, id or row above)")
+    assert lines[1].split()[:2] == ["0", records[0]["app"]]
+    picked = _cli("summary", str(SPARK_TESTS / "logs"), "--app", "1", "--json")
+    assert json.loads(picked.stdout)["app_id"] == records[1]["app_id"]
+
+
+def test_a_live_report_follows_a_growing_log_until_it_is_renamed_complete(tmp_path):
+    from sparksword_nb.widgets.live import LiveReport
+
+    source = spark43_log_path("plain_single")  # a finished single-file log, written again as Spark writes it
+    whole = source.read_bytes()
+    half = whole[: whole.index(b"\n", len(whole) // 2) + 1]
+    folder = tmp_path / "spark-events"
+    folder.mkdir()
+    shutil.copytree(spark43_log_path("healthy"), folder / spark43_log_path("healthy").name)  # another app beside it
+    growing = folder / f"{source.name}.inprogress"
+    growing.write_bytes(half)
+    import ipywidgets
+
+    live = LiveReport(str(folder), app=source.name, start=False, report=lambda log: ipywidgets.HTML(log.app_id))
+    first = live.history[-1]
+    assert first.changed and not first.completed and live.children[1].value == live.event_log.app_id
+    assert live.refresh().changed is False  # nothing appended: nothing loaded
+    with open(growing, "ab") as out:
+        out.write(whole[len(half):])
+    growing.rename(folder / source.name)  # what Spark does when the application stops
+    last = live.refresh()
+    assert last.changed and last.completed and live.finished
+    answers = spark43_answers("plain_single")
+    assert last.jobs == len(answers["jobs.json"]) and first.running_jobs == 1 and last.running_jobs == 0
+    assert first.tasks < last.tasks
+    assert last.tasks == sum(s["numCompleteTasks"] + s["numFailedTasks"] + s["numKilledTasks"]
+                             for s in answers["stages.json"])

@@ -105,3 +105,52 @@ def test_an_http_server_that_is_no_history_server_is_one_line(http):
 def test_a_server_that_is_not_there_is_one_line():
     with pytest.raises(SparkswordError, match=r"^http://127\.0\.0\.1:\d+/api/v1/applications: cannot connect"):
         ss.Session().load(f"http://127.0.0.1:{free_port()}", cache=False)
+
+
+@pytest.fixture
+def cut_off_server():
+    """An HTTP server on loopback that announces a real log's full length, sends half of it and hangs up."""
+    import http.server
+    import threading
+
+    data = spark43_log_path("zstd_single").read_bytes()
+
+    class CutOff(http.server.BaseHTTPRequestHandler):
+        def _headers(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Type", "application/octet-stream")
+            self.end_headers()
+
+        def do_HEAD(self) -> None:  # noqa: N802 - the handler's protocol names
+            self._headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CutOff)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_an_interrupted_download_is_one_line_and_leaves_nothing_in_the_cache(cut_off_server):
+    import os
+    from pathlib import Path
+
+    pytest.importorskip("aiohttp")
+    name = spark43_log_path("zstd_single").name
+    with pytest.raises(SparkswordError) as info:
+        ss.Session().load(f"{cut_off_server}/{name}", cache=False)
+    assert str(info.value).startswith(f"{cut_off_server}/{name}: ") and "\n" not in str(info.value)
+    mirror = Path(os.environ["SPARKSWORD_CACHE_DIR"]) / "remote"
+    left = [p for p in mirror.rglob("*") if p.is_file() and cut_off_server.rsplit(":", 1)[1] in str(p)]
+    assert not [p for p in mirror.rglob(f"*{name}*") if p.is_file() and p.stat().st_size < len(
+        spark43_log_path("zstd_single").read_bytes())], left

@@ -132,3 +132,22 @@ def test_credentials_in_storage_options_are_used_and_never_shown(s3):
     with pytest.raises(SparkswordError) as info:
         ss.Session().load(f"s3://{BUCKET}/missing", cache=False, storage_options=options)
     assert "very-secret-value" not in str(info.value)
+
+
+def test_the_cli_reads_s3_with_storage_options(s3):
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    run = subprocess.run([sys.executable, "-m", "sparksword_nb.cli", "summary", f"s3://{BUCKET}/one/", "--json",
+                          "--storage-option", "key=testing", "--storage-option", "secret=testing"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["app_id"] == spark43_answers("skewed_join")["application.json"]["id"]
+    listed = subprocess.run([sys.executable, "-m", "sparksword_nb.cli", "apps", f"s3://{BUCKET}/history/", "--json",
+                             "--storage-option", "key=testing", "--storage-option", "secret=testing"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert {r["app_id"] for r in json.loads(listed.stdout)} == {spark43_answers(c)["application.json"]["id"]
+                                                               for c in CASES}

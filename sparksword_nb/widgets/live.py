@@ -52,6 +52,7 @@ class LiveReport(ipywidgets.VBox):
         self.error: str | None = None
         self._make_report = report or _default_report
         self._fingerprint: Any = None
+        self._own_files: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.status = ipywidgets.HTML("loading ...")
@@ -78,7 +79,7 @@ class LiveReport(ipywidgets.VBox):
 
         began = time.perf_counter()
         try:
-            app_log = find_app_log(self.target, app=self.app)
+            app_log = self._find(find_app_log)
             fingerprint = app_log.fingerprint()
             if fingerprint == self._fingerprint and self.event_log is not None:
                 step = self._record(False, began)
@@ -97,6 +98,25 @@ class LiveReport(ipywidgets.VBox):
         if previous is not None:
             previous.session.close()
         return self._record(True, began)
+
+    def _find(self, find_app_log: Callable[..., Any]) -> Any:
+        """The application's files: in a local folder of many logs, after the first look only its own file or
+        rolling folder is looked at again (a single file's `.inprogress` is dropped at the end: then all are)."""
+        from ..ingest.remote import is_remote
+        from ..ingest.sources import discover
+
+        if self._own_files is not None:
+            try:
+                found = discover(self._own_files)
+                if len(found) == 1:
+                    return found[0]
+            except SparkswordError:
+                pass
+        app_log = find_app_log(self.target, app=self.app)
+        local = not (isinstance(self.target, str) and is_remote(self.target))
+        own = app_log.files[0].parent if app_log.rolling else app_log.files[0] if len(app_log.files) == 1 else None
+        self._own_files = own if local else None
+        return app_log
 
     def _record(self, changed: bool, began: float) -> Refresh:
         row = self.event_log.rows("""

@@ -87,3 +87,33 @@ def test_report_in_jupyterlab(jupyterlab, browser, tmp_path, artifacts):
     # keep the executed notebook's outputs out of the next run
     (root / "report.ipynb").unlink()
     json.dumps(errors)
+
+
+def test_a_folder_of_applications_opens_the_clicked_row_in_jupyterlab(jupyterlab, browser, artifacts):
+    url, root = jupyterlab
+    folder = root_conftest.SPARK_TESTS / "logs"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
+        "%load_ext sparksword_nb", f"%sparksword {folder} -o picked", "print('picked', picked.app_id)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "picker.ipynb")
+    import sparksword_nb as ss
+
+    expected = ss.applications_in(folder)["app_id"][2]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lab/tree/picker.ipynb?reset")
+    page.locator("#jp-main-statusbar >> text=Idle").first.wait_for(timeout=90_000)
+    _run_cell(page, 0)
+    _run_cell(page, 1)
+    button = page.get_by_role("button", name="open 2", exact=True)
+    button.wait_for(timeout=90_000)
+    expect(page.locator(".jp-OutputArea-output", has_text="holds 18 applications")).to_be_visible()
+    button.click()
+    # the click reaches the kernel, which loads that application and shows its report below the table
+    report = page.locator(".jp-OutputArea-output .sw-report")
+    report.locator("svg.sw-dag").wait_for(timeout=90_000)
+    _run_cell(page, 2)
+    expect(page.locator(".jp-OutputArea-output", has_text=f"picked {expected}")).to_be_visible(timeout=30_000)
+    page.locator(".jp-Notebook .jp-Cell").nth(1).screenshot(path=str(artifacts / "jupyterlab-app-picker.png"))
+    page.close()
+    (root / "picker.ipynb").unlink()
