@@ -148,14 +148,20 @@ def _default_source(workdir: Path) -> Path:
     return plain
 
 
+def _workdir_and_source(workdir: str | None, source: str | None
+                        ) -> tuple[tempfile.TemporaryDirectory | None, Path, Path]:
+    """(the temporary folder to clean up, or None for the user's `workdir`; the folder; the plain source log)."""
+    tmp = tempfile.TemporaryDirectory(prefix="sparksword-bench-") if workdir is None else None
+    base = Path(workdir) if workdir is not None else Path(tmp.name if tmp else ".")
+    base.mkdir(parents=True, exist_ok=True)
+    return tmp, base, Path(source) if source else _default_source(base)
+
+
 def run_benchmark(copies: int = 9, source: str | None = None, workdir: str | None = None) -> int:
     """Build the big log, measure each step in its own process, print the table."""
     import zstandard
 
-    tmp = tempfile.TemporaryDirectory(prefix="sparksword-bench-") if workdir is None else None
-    base = Path(workdir) if workdir is not None else Path(tmp.name if tmp else ".")
-    base.mkdir(parents=True, exist_ok=True)
-    src = Path(source) if source else _default_source(base)
+    tmp, base, src = _workdir_and_source(workdir, source)
     big = base / "bench-app-1"
     print(f"building a {copies}x copy of {src.name} ...", flush=True)
     size = scale_log(src, big, copies)
@@ -221,10 +227,7 @@ def run_live_benchmark(copies: int = 1, steps: int = 8, source: str | None = Non
     gives each refresh's time against the log's size (the cost of `%sparksword watch`)."""
     from .widgets.live import LiveReport
 
-    tmp = tempfile.TemporaryDirectory(prefix="sparksword-live-") if workdir is None else None
-    base = Path(workdir) if workdir is not None else Path(tmp.name if tmp else ".")
-    base.mkdir(parents=True, exist_ok=True)
-    src = Path(source) if source else _default_source(base)
+    tmp, base, src = _workdir_and_source(workdir, source)
     whole = base / "whole.json"
     print(f"building a {copies}x copy of {src.name} ...", flush=True)
     scale_log(src, whole, copies)

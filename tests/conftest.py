@@ -121,3 +121,33 @@ def spark43_session():
 
     yield get
     session.close()
+
+
+@pytest.fixture(scope="session")
+def shell():
+    """IPython's test shell (a real InteractiveShell), shared by the magic's tests."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    # start_ipython returns the shell only on its first call in a process; then the singleton is it
+    return start_ipython() or InteractiveShell.instance()
+
+
+@pytest.fixture
+def ip(shell):
+    """The shell with the extension freshly loaded; unloaded (connection closed) after the test."""
+    shell.run_line_magic("load_ext", "sparksword_nb")
+    names = set(shell.user_ns)
+    yield shell
+    shell.run_line_magic("unload_ext", "sparksword_nb")
+    shell.config.pop("SparkswordMagics", None)  # %config settings a test made
+    for name in set(shell.user_ns) - names:
+        shell.user_ns.pop(name, None)
+    shell.user_ns.pop("_", None)
+
+
+def run_cell(ip, cell: str):
+    """Run a cell in the shell; return its result, re-raising what the cell raised."""
+    result = ip.run_cell(cell)
+    result.raise_error()
+    return result.result

@@ -9,36 +9,11 @@ from IPython.core.error import UsageError
 from sparksword_nb import EventLog, SparkswordError
 from sparksword_nb.widgets import InsightsPanel, Report, SkewHistogram, SqlPlan, StageDag
 
+from conftest import run_cell as run
 from conftest import spark43_answers, spark43_log_path
 
 SKEWED = spark43_log_path("skewed_join")
 HEALTHY = spark43_log_path("healthy")
-
-
-@pytest.fixture(scope="module")
-def shell():
-    """IPython's test shell (a real InteractiveShell), shared by this module's tests."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.testing.globalipapp import start_ipython
-
-    # start_ipython returns the shell only on its first call in a process; then the singleton is it
-    return start_ipython() or InteractiveShell.instance()
-
-
-@pytest.fixture
-def ip(shell):
-    """The shell with the extension freshly loaded; unloaded (connection closed) after the test."""
-    shell.run_line_magic("load_ext", "sparksword_nb")
-    yield shell
-    shell.run_line_magic("unload_ext", "sparksword_nb")
-    shell.user_ns.pop("_", None)
-
-
-def run(ip, cell: str):
-    """Run a cell; return its result, re-raising what the cell raised."""
-    result = ip.run_cell(cell)
-    result.raise_error()
-    return result.result
 
 
 def test_loading_a_log_shows_the_report_and_binds_the_log(ip):

@@ -15,6 +15,7 @@ from sparksword_nb import SparkswordError, samples
 from sparksword_nb.errors import SeveralApplications
 
 from conftest import SPARK_TESTS, spark43_answers, spark43_log_path
+from conftest import run_cell as run
 
 HS_LISTING = json.loads((SPARK_TESTS / "expectations" / "application_list_json_expectation.json").read_text())
 
@@ -71,29 +72,6 @@ def test_a_sample_that_does_not_exist_is_still_a_missing_path():
 
 
 # ---- the magic --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shell():
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.testing.globalipapp import start_ipython
-
-    return start_ipython() or InteractiveShell.instance()
-
-
-@pytest.fixture
-def ip(shell):
-    shell.run_line_magic("load_ext", "sparksword_nb")
-    yield shell
-    shell.run_line_magic("unload_ext", "sparksword_nb")
-    for name in ("_", "p", "folder", "log", "picked_log"):
-        shell.user_ns.pop(name, None)
-
-
-def run(ip, cell: str):
-    result = ip.run_cell(cell)
-    result.raise_error()
-    return result.result
 
 
 def test_variables_and_expressions_expand_and_a_path_with_spaces_stays_one_argument(ip, tmp_path):
