@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +24,6 @@ def free_port() -> int:
 def wait_for(url: str, process: subprocess.Popen, timeout_s: float, log: Path | None = None,
              ok_statuses: tuple[int, ...] = (200,)) -> None:
     """Until `url` answers with one of `ok_statuses` (a server that answers 403 to anonymous requests is up)."""
-    import urllib.error
-
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -46,7 +46,7 @@ class AppPicker(ipywidgets.VBox):
             cells.append(button)
             cells.extend(ipywidgets.HTML(html.escape(text)) for text in _cells(row))
         grid = ipywidgets.GridBox(cells, layout=ipywidgets.Layout(
-            grid_template_columns="auto minmax(8em, 2fr) minmax(6em, 2fr) auto auto auto auto", grid_gap="2px 12px"))
+            grid_template_columns="auto auto minmax(6em, 1fr) auto auto auto auto", grid_gap="2px 12px"))
         title = ipywidgets.HTML(f"{html.escape(where)} holds {plural(len(table), 'application')}: "
                                 "open one (or load it with --app ROW / app=ROW)")
         super().__init__([title, grid, self.output])
