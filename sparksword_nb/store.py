@@ -183,19 +183,20 @@ class Session:
         """
         return self._load_one(find_app_log(path, app=app, storage_options=storage_options), cache=cache)
 
-    def load_app_log(self, app_log: AppLog, *, cache: bool = True) -> EventLog:
-        """Load the application whose files `find_app_log` found."""
-        return self._load_one(app_log, cache=cache)
+    def load_app_log(self, app_log: AppLog, *, cache: bool = True, progress: bool = True) -> EventLog:
+        """Load the application whose files `find_app_log` found (`progress=False`: no progress bar, as for the
+        refreshes a live report makes in the background)."""
+        return self._load_one(app_log, cache=cache, progress=progress)
 
     def load_all(self, path: str | Path, *, cache: bool = True) -> list[EventLog]:
         """Load every application found under `path`, side by side in this session."""
         return [self._load_one(log, cache=cache) for log in discover(path)]
 
-    def _load_one(self, app_log: AppLog, *, cache: bool) -> EventLog:
+    def _load_one(self, app_log: AppLog, *, cache: bool, progress: bool = True) -> EventLog:
         from tqdm.auto import tqdm
 
         desc = f"sparksword: {terminal_safe(app_log.log_name, limit=80)}"
-        with tqdm(total=2, desc=desc, unit="step", delay=1.0, leave=False) as bar:
+        with tqdm(total=2, desc=desc, unit="step", delay=1.0, leave=False, disable=not progress) as bar:
             report = self._commit_from_cache(app_log) if cache else None
             bar.update(1)
             if report is None:

@@ -85,7 +85,7 @@ class LiveReport(ipywidgets.VBox):
                 step = self._record(False, began)
                 return step
             session = Session()
-            log = session.load_app_log(app_log, cache=False)
+            log = session.load_app_log(app_log, cache=False, progress=False)
             report = self._make_report(log)
         except SparkswordError as err:
             self.error = str(err)
