@@ -264,7 +264,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .html_report import write_report
 
     log = _load(args)
-    written = write_report(log, args.output)
+    comparison = None
+    if args.compare:
+        comparison = log.compare(log.session.load(args.compare, cache=not args.no_cache,
+                                                  storage_options=_storage_options(args.storage_option)))
+    written = write_report(log, args.output, comparison=comparison)
     print(f"wrote {terminal_safe(written)}: open it in a browser (self-contained, works offline)")
     return 0
 
@@ -282,6 +286,18 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
     log = _load(args)
     estimate = whatif(log, args.stage, settings)
     print(estimate.model_dump_json(indent=2) if args.json else format_estimate(estimate))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .store import Session
+
+    session = Session()
+    options = _storage_options(args.storage_option)
+    before = session.load(args.before, app=args.app_before, cache=not args.no_cache, storage_options=options)
+    after = session.load(args.after, app=args.app_after, cache=not args.no_cache, storage_options=options)
+    comparison = before.compare(after)
+    print(json.dumps(comparison.to_json(), indent=2) if args.json else comparison.text(terminal_width()))
     return 0
 
 
@@ -339,7 +355,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep = with_log(sub.add_parser("report", help="write a self-contained offline HTML report"))
     rep.add_argument("-o", "--output", default="sparksword-report.html", metavar="FILE",
                      help="the HTML file to write (default: %(default)s)")
+    rep.add_argument("--compare", metavar="OTHER", help="add a comparison with another run (its log, as LOG)")
     rep.set_defaults(func=_cmd_report)
+    cmp_ = sub.add_parser("compare", help="two runs: settings that differ, stages matched by what they do, "
+                                          "changes beyond run-to-run noise")
+    cmp_.add_argument("before", help="the first run's event log (any LOG form: path, sample name, URL)")
+    cmp_.add_argument("after", help="the second run's event log")
+    cmp_.add_argument("--app-before", help="which application of BEFORE, when it holds several")
+    cmp_.add_argument("--app-after", help="which application of AFTER, when it holds several")
+    cmp_.add_argument("--no-cache", action="store_true", help="parse again even if a cached copy exists")
+    cmp_.add_argument("--storage-option", action="append", metavar="KEY=VALUE", help="an fsspec option (repeatable)")
+    cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    cmp_.set_defaults(func=_cmd_compare)
     wi = with_log(sub.add_parser("whatif", help="estimate a reduce stage under other settings"))
     wi.add_argument("--stage", type=int, required=True, help="the reduce stage to start from")
     wi.add_argument("--set", action="append", metavar="KEY=VALUE",

@@ -19,6 +19,7 @@ from .errors import SparkswordError
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .compare import Comparison
     from .store import EventLog
 
 # The panels the report draws, each a bundle in sparksword_nb/static/ (report.js lays the others out), and
@@ -120,8 +121,8 @@ def _bundles() -> tuple[dict[str, str], str]:
     return code, "\n".join(css)
 
 
-def report_html(log: EventLog) -> str:
-    """The report of `log` as one HTML document (see the module docstring)."""
+def report_html(log: EventLog, comparison: Comparison | None = None) -> str:
+    """The report of `log` as one HTML document (see the module docstring); with `comparison`, its section first."""
     from .widgets import Report
     from .widgets.base import esc
 
@@ -166,6 +167,8 @@ def report_html(log: EventLog) -> str:
         "</head>",
         "<body>",
         f'<div class="sw-page-head"><h1>sparksword report</h1><span>{esc(title)}</span></div>',
+        (f'<section id="sw-compare" class="sw-compare"><h2>Compared with {esc(comparison.after.app_id)}</h2>'
+         f"{comparison._repr_html_()}</section>" if comparison is not None else ""),
         '<div id="sw-report" class="sw-root"></div>',
         '<details id="sw-static" class="sw-static"><summary>The same facts as static tables '
         "(no JavaScript needed)</summary>",
@@ -192,12 +195,13 @@ def _static_facts(header: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in facts if v is not None]
 
 
-def write_report(log: EventLog, path: str | Path) -> Path:
-    """Write the self-contained offline HTML report of `log` to `path`; returns the path written."""
+def write_report(log: EventLog, path: str | Path, *, comparison: Comparison | None = None) -> Path:
+    """Write the self-contained offline HTML report of `log` to `path` (with `comparison`: a section comparing it
+    with another run first); returns the path written."""
     target = Path(path).expanduser()
     if target.is_dir():
         raise SparkswordError(f"{target} is a directory: give the report's file name, e.g. {target / 'report.html'}")
-    text = report_html(log)
+    text = report_html(log, comparison)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

@@ -8,6 +8,7 @@
     %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
     %sparksword playground [--stage ID]      the partition playground: free, or seeded from a stage
     %sparksword watch [PATH] [--every S]     the report of a running application, refreshed while jobs run
+    %sparksword compare BEFORE AFTER [-o C]  two runs side by side; -o binds the Comparison
     %%sparksword [-o NAME]                   the cell is SQL over the loaded tables -> a DataFrame
 
 Settings: `%config SparkswordMagics.max_dag_nodes = 500` (see `%config SparkswordMagics`). Problems with
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 COLOR_BY_CHOICES = STAGE_METRIC_KEYS
 TASK_METRIC_CHOICES = ("duration", "run_time", "gc_time", "input", "shuffle_read", "shuffle_write",
                        "spill_memory", "spill_disk")
-SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "timeline", "list", "use", "playground", "watch")
+SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "timeline", "list", "use", "playground", "watch", "compare")
 _TRAILING_SEMICOLON = re.compile(r"\s*;\s*$")
 
 
@@ -144,6 +145,7 @@ class SparkswordMagics(Magics):
         %sparksword dag | skew STAGE | insights | sql-plan ID | timeline | list | use NAME
         %sparksword playground [--stage ID]     partition playground (free; seeded from a stage with --stage)
         %sparksword watch [PATH] [--every S]    live report of the running SparkSession (or PATH) until it ends
+        %sparksword compare BEFORE AFTER        two runs: loaded logs' names, EventLog variables, paths
         %%sparksword [-o NAME] [--app NAME]     the cell is SQL over the loaded tables -> DataFrame
 
         A trailing `;` hides the output. Settings: `%config SparkswordMagics`.
@@ -231,15 +233,19 @@ class SparkswordMagics(Magics):
 
             # a folder of applications is a choice: the table, each row opening its report; -o binds on the click
             return AppPicker(several.table(), load_picked, where=str(several.path)), None
-        name = log.app_id + (f"/{log.attempt_id}" if log.attempt_id else "")
-        self._logs[name] = log
-        self._current = name
+        self._current = self._remember(log)
         if self._silenced:
             return None, log
         from .widgets import Report
 
         report = Report(log, color_by=self.color_by, skew_metric=self.skew_metric, max_nodes=self.max_dag_nodes)
         return report, log
+
+    def _remember(self, log: EventLog) -> str:
+        """Keep `log` among the loaded ones (`%sparksword list`); returns its name there."""
+        name = log.app_id + (f"/{log.attempt_id}" if log.attempt_id else "")
+        self._logs[name] = log
+        return name
 
     def _sql(self, cell: str, app: str | None) -> pd.DataFrame:
         query = cell.strip()
@@ -340,6 +346,30 @@ class SparkswordMagics(Magics):
             raise SparkswordError(live.error)
         self._live.append(live)
         return live
+
+    def _cmd_compare(self, args: Any) -> tuple[Any, Any]:
+        if len(args.args) != 2:
+            raise UsageError("%sparksword compare takes two runs: BEFORE AFTER (loaded logs' names, EventLog "
+                             "variables, paths or sample names)")
+        before, after = (self._run_log(word) for word in args.args)
+        comparison = before.compare(after)
+        from .widgets.compare_view import CompareView
+
+        return CompareView(comparison), comparison
+
+    def _run_log(self, word: str) -> EventLog:
+        """A run named by a loaded log's name, a variable holding an EventLog (or SparkSession), or a path."""
+        from .store import EventLog
+
+        value = self.shell.user_ns.get(word) if self.shell is not None and word.isidentifier() else None
+        if isinstance(value, EventLog):
+            return value
+        if any(word == key or word == log.app_id for key, log in self._logs.items()):
+            return self._logs[self._find(word)]
+        target = self._user_value(word)
+        log = self.session.load(target if target is not None else os.path.expanduser(word), cache=self.cache)
+        self._remember(log)
+        return log
 
     @staticmethod
     def _no_args(args: Any) -> None:

@@ -29,6 +29,7 @@ from .version import __version__
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from .compare import Comparison
     from .timeline import TimeAccount
 
 # Bump when the tables' shape changes, so old cache files are not reused.
@@ -462,6 +463,12 @@ class EventLog:
 
         return answer(self, api_path)
 
+    def compare(self, after: EventLog) -> Comparison:
+        """This run against `after`: settings that differ, stages matched by what they do, changes beyond noise."""
+        from .compare import compare
+
+        return compare(self, after)
+
 
 _default_session: Session | None = None
 
@@ -482,6 +489,15 @@ def load(path: Any, *, app: str | None = None, session: Session | None = None, c
     With several applications under `path`, `app` names which one; otherwise a SparkswordError lists them.
     """
     return (session or default_session()).load(path, app=app, cache=cache, storage_options=storage_options)
+
+
+def compare(before: Any, after: Any, *, session: Session | None = None, cache: bool = True) -> Comparison:
+    """Compare two runs: each an `EventLog` or anything `load` takes (a path, sample name, URL, SparkSession)."""
+    from .compare import compare as compare_logs
+
+    target = session or default_session()
+    logs = [run if isinstance(run, EventLog) else target.load(run, cache=cache) for run in (before, after)]
+    return compare_logs(logs[0], logs[1])
 
 
 def applications_in(path: str | Path, *, storage_options: dict[str, Any] | None = None) -> pd.DataFrame:

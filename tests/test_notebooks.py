@@ -389,6 +389,12 @@ def _lines_09() -> list[str]:
             side = "reduce" if _read(s) > 0 else "map"
             lines.append(f"{case:<14} {side:<6} {s['numTasks']:>3} tasks {_wall(s):>4} ms wall "
                          f"{s['executorRunTime']:>5,} ms run  read {_read(s):>7,} B  wrote {s['shuffleWriteBytes']:>7,} B")
+    # compare's matching: the map stage with the map stage, the reduce stage with the stage that ran the reduce
+    ran = {case: {("reduce" if _read(s) > 0 else "map"): (sid, s["numTasks"]) for sid, s in _stages(case).items()
+                  if s["status"] == "COMPLETE"} for case in ("pair_b_static", "pair_b_aqe")}
+    for side in ("map", "reduce"):
+        (b, b_tasks), (a, a_tasks) = ran["pair_b_static"][side], ran["pair_b_aqe"][side]
+        lines.append(f"static stage {b} -> AQE stage {a}: {b_tasks} -> {a_tasks} tasks")
     return lines
 
 

@@ -31,7 +31,8 @@ SETTINGS: dict[str, tuple[str, Any]] = {
 }
 
 
-def _parse(key: str, kind: str, raw: Any) -> Any:
+def parse_setting(key: str, kind: str, raw: Any) -> Any:
+    """`raw` (a log's or a user's text) as a value of `kind` (int, float, bytes, bool); SparkswordError if not."""
     text = str(raw).strip()
     try:
         if kind == "int":
@@ -74,10 +75,10 @@ def resolve_settings(settings: dict[str, Any], log_config: dict[str, str]) -> Re
     sources: dict[str, str] = {}
     for key, (kind, default) in SETTINGS.items():
         if key in settings:
-            values[key], sources[key] = _parse(key, kind, settings[key]), "what-if"
+            values[key], sources[key] = parse_setting(key, kind, settings[key]), "what-if"
         elif key in log_config:
             try:
-                values[key], sources[key] = _parse(key, kind, log_config[key]), "log"
+                values[key], sources[key] = parse_setting(key, kind, log_config[key]), "log"
             except SparkswordError:
                 values[key], sources[key] = default, "default"
         else:

@@ -51,6 +51,16 @@ def broadcast_job(s):
     big.join(small, "k").groupBy("name").count().write.format("noop").mode("overwrite").save()
 
 
+def reuse_job(s, cached):
+    """One aggregated DataFrame used by two actions: without cache() the second recomputes it from the start."""
+    df = s.range(0, 2_000_000, 1, 4).withColumn("k", (F.col("id") * 7919) % 20_000) \
+        .withColumn("v", F.sha2(F.col("id").cast("string"), 256)).groupBy("k").agg(F.max("v").alias("m"))
+    if cached:
+        df = df.cache()
+    df.filter(F.col("k") % 2 == 0).write.format("noop").mode("overwrite").save()
+    df.filter(F.col("k") % 2 == 1).write.format("noop").mode("overwrite").save()
+
+
 NO_AQE = dict(spark__sql__adaptive__enabled="false")
 
 
@@ -113,6 +123,13 @@ SCENARIOS = {
     # executor count: one core, then two
     "f_cores1": (lambda s: group_job(s, 2_000_000, 20_000, 8), dict(NO_AQE, master="local[1]", spark__sql__shuffle__partitions="48")),
     "f_cores2": (lambda s: group_job(s, 2_000_000, 20_000, 8), dict(NO_AQE, master="local[2]", spark__sql__shuffle__partitions="48")),
+    # comparing runs (issue 15): the c job twice with the same settings, once with twice the input, and a reused
+    # DataFrame without and with cache()
+    "r_twin_a": (lambda s: group_job(s, 2_000_000, 20_000, 4), NO_AQE),
+    "r_twin_b": (lambda s: group_job(s, 2_000_000, 20_000, 4), NO_AQE),
+    "r_static_4m": (lambda s: group_job(s, 4_000_000, 20_000, 4), NO_AQE),
+    "n_nocache": (lambda s: reuse_job(s, False), NO_AQE),
+    "n_cache": (lambda s: reuse_job(s, True), NO_AQE),
 }
 
 if __name__ == "__main__":
