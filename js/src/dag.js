@@ -1,7 +1,7 @@
 // StageDag: the application's stages as a layered DAG, coloured by a metric; click selects a stage.
 import "./lib/style.css";
 import { h, s, clear, truncate } from "./lib/dom.js";
-import { formatValue, formatBytes, formatMs, formatCount, formatRatio } from "./lib/format.js";
+import { formatValue, formatBytes, formatMs, formatCount, formatRatio, plural } from "./lib/format.js";
 import { sequentialScale, SEVERITY_COLORS, textColorOn, rampColor } from "./lib/color.js";
 import {
   decodeStageGraph,
@@ -168,7 +168,7 @@ function render({ model, el, signal }) {
     });
     g.append(
       s("rect", { width: JOB_SIZE.width, height: JOB_SIZE.height, rx: "8" }),
-      s("text", { x: "8", y: "17" }, [`Job ${job.job_id} \u00b7 ${job.stages.length} stage${job.stages.length === 1 ? "" : "s"}`]),
+      s("text", { x: "8", y: "17" }, [`Job ${job.job_id} \u00b7 ${plural(job.stages.length, "stage")}`]),
       s("text", { class: "sw-sub", x: "8", y: "34" }),
     );
     const open = () => {
@@ -270,7 +270,7 @@ function render({ model, el, signal }) {
     if (view.mode === "stages") {
       const lay = layoutStages(view.stages, view.edges);
       laid = { mode: "stages", ...lay, cells: [] };
-      info.textContent = `${graph.stages.length} stages \u00b7 ${graph.edges.length} shuffle dependencies`;
+      info.textContent = `${plural(graph.stages.length, "stage")} \u00b7 ${plural(graph.edges.length, "shuffle dependency", "shuffle dependencies")}`;
     } else {
       const lay = layoutJobs(view, { rowWidth: Math.max(640, area.clientWidth || 960) * 1.6 });
       laid = { mode: "jobs", ...lay };

@@ -2,7 +2,7 @@
 // stage chips select the stage (the DAG and the histogram follow through Python).
 import "./lib/style.css";
 import { h, clear } from "./lib/dom.js";
-import { formatMs, evidenceEntry } from "./lib/format.js";
+import { formatMs, evidenceEntry, plural } from "./lib/format.js";
 
 function evidenceTable(evidence) {
   const table = h("table", { class: "sw-table sw-evidence" });
@@ -38,7 +38,7 @@ function render({ model, el }) {
       list.appendChild(h("div", { class: "sw-empty" }, [p.message || "Insights are not available."]));
       return;
     }
-    info.textContent = items.length ? `${items.length} finding${items.length === 1 ? "" : "s"}, largest impact first` : "";
+    info.textContent = items.length ? `${plural(items.length, "finding")}, largest impact first` : "";
     if (!items.length) {
       list.appendChild(h("div", { class: "sw-empty" }, ["No problem found: every detector ran and none fired."]));
       return;

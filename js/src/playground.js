@@ -5,7 +5,7 @@
 import "./lib/style.css";
 import "./lib/playground.css";
 import { h, s, clear, truncate } from "./lib/dom.js";
-import { formatBytes, formatMs, formatCount, formatShare } from "./lib/format.js";
+import { formatBytes, formatMs, formatCount, formatShare, plural } from "./lib/format.js";
 import { ticks } from "./lib/histogram.js";
 import { STEPS, toPosition, fromPosition } from "./lib/sliders.js";
 
@@ -205,7 +205,7 @@ function drawBars(g, bars, box, { ymax, spillAbove, cls }) {
   g.appendChild(s("line", { class: "sw-pg-base", x1: box.x0, x2: box.x1, y1: box.y1, y2: box.y1 }));
   g.appendChild(s("text", { class: "sw-pg-axis", x: box.x0, y: box.y0 - 3 }, [formatBytes(top)]));
   g.appendChild(s("text", { class: "sw-pg-axis", x: box.x1, y: box.y1 + 11, "text-anchor": "end" },
-    [`${formatCount(bars.partitions)} partition${bars.partitions === 1 ? "" : "s"}${bars.per_bar > 1 ? ` (${bars.per_bar} per bar)` : ""}`]));
+    [`${plural(bars.partitions, "partition")}${bars.per_bar > 1 ? ` (${bars.per_bar} per bar)` : ""}`]));
   if (spillAbove !== undefined && spillAbove !== null && spillAbove < top) {
     const py = y(spillAbove);
     g.appendChild(s("line", { class: "sw-pg-spillline", x1: box.x0, x2: box.x1, y1: py, y2: py }));
@@ -225,7 +225,7 @@ function drawSchedule(g, sched, { x, y0, rowH, cls, offsetMs = 0 }) {
       width: Math.max(0.6, x1 - x0 - 0.4).toFixed(2), height: Math.max(1, rowH - 2),
       dataset: { core: sched.core[i], tasks: sched.tasks[i] },
     });
-    rect.appendChild(s("title", {}, [`core ${sched.core[i]}: ${sched.tasks[i]} task${sched.tasks[i] === 1 ? "" : "s"}, ` +
+    rect.appendChild(s("title", {}, [`core ${sched.core[i]}: ${plural(sched.tasks[i], "task")}, ` +
       `${formatMs(sched.start[i])} \u2013 ${formatMs(sched.end[i])}`]));
     g.appendChild(rect);
   }
@@ -295,7 +295,7 @@ function drawFree(view, e) {
     drawSchedule(sg, st.schedule, { x, y0: top, rowH, cls: `sw-pg-c${i % 4}`, offsetMs: st.offset_ms });
     const near = x(st.offset_ms) > W - 130; // a short last stage: keep its label inside the drawing
     sg.appendChild(s("text", { class: "sw-pg-axis", x: near ? W - 4 : x(st.offset_ms) + 2, y: top - 5, "text-anchor": near ? "end" : "start" }, [
-      `stage ${i}: ${st.waves} wave${st.waves === 1 ? "" : "s"}`]));
+      `stage ${i}: ${plural(st.waves, "wave")}`]));
     if (i > 0) {
       const cx = x(st.offset_ms);
       sg.appendChild(s("line", { class: "sw-pg-cutline", x1: cx, x2: cx, y1: top - 14, y2: top + rows * rowH }));

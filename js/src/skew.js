@@ -2,7 +2,7 @@
 // the outlier tasks marked. Python computes the bins in DuckDB; only bins and a few tasks arrive here.
 import "./lib/style.css";
 import { h, s, clear, truncate } from "./lib/dom.js";
-import { formatValue, formatCount, formatRatio } from "./lib/format.js";
+import { formatValue, formatCount, formatRatio, plural } from "./lib/format.js";
 import { histogramBars, ticks } from "./lib/histogram.js";
 import { createTooltip } from "./lib/tooltip.js";
 
@@ -39,7 +39,7 @@ function drawHistogram(svg, p, tooltip, container) {
     }
     group.addEventListener("pointerenter", (ev) => {
       const box = container.getBoundingClientRect();
-      tooltip.show(`${formatCount(b.count)} task${b.count === 1 ? "" : "s"}`, [
+      tooltip.show(plural(b.count, "task"), [
         ["from", formatValue(b.lo, unit)],
         ["to", formatValue(b.hi, unit)],
         ["outliers", b.outliers ? `${formatCount(b.outliers)} above ${formatValue(fence, unit)}` : null],
@@ -169,7 +169,7 @@ function render({ model, el }) {
     const o = p.outliers;
     if (o?.count) {
       outliers.appendChild(
-        h("div", {}, [`${formatCount(o.count)} outlier task${o.count === 1 ? "" : "s"} by ${p.metric.label}, above ${formatValue(o.fence, unit)} (75th percentile + 1.5 \u00d7 IQR):`]),
+        h("div", {}, [`${plural(o.count, "outlier task")} by ${p.metric.label}, above ${formatValue(o.fence, unit)} (75th percentile + 1.5 \u00d7 IQR):`]),
       );
       const list = h("ul", { class: "sw-outlier-list" });
       for (const t of o.tasks) {

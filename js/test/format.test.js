@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatBytes, formatMs, formatCount, formatRatio, formatShare, formatValue } from "../src/lib/format.js";
+import { formatBytes, formatMs, formatCount, formatRatio, formatShare, formatValue, plural } from "../src/lib/format.js";
 
 test("bytes read as Spark's Utils.bytesToString: a unit from twice its size, one decimal", () => {
   assert.equal(formatBytes(0), "0.0 B");
@@ -52,4 +52,12 @@ test("a share reads as a whole percent, rounded half up", () => {
   assert.equal(formatShare(1), "100%");
   assert.equal(formatShare(-0.25), "-25%");
   assert.equal(formatShare(null), "\u2013");
+});
+
+test("plural: one of a noun is singular, any other count plural, with the count formatted", () => {
+  assert.equal(plural(1, "stage"), "1 stage");
+  assert.equal(plural(0, "stage"), "0 stages");
+  assert.equal(plural(2, "shuffle dependency", "shuffle dependencies"), "2 shuffle dependencies");
+  assert.equal(plural(1, "shuffle dependency", "shuffle dependencies"), "1 shuffle dependency");
+  assert.equal(plural(12000, "task"), "12,000 tasks");
 });

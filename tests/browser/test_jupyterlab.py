@@ -118,3 +118,32 @@ def test_a_folder_of_applications_opens_the_clicked_row_in_jupyterlab(jupyterlab
     expect(page.locator(".jp-OutputArea-output", has_text=f"picked {expected}")).to_be_visible(timeout=30_000)
     page.close()
     (root / "picker.ipynb").unlink()
+
+
+def test_compare_view_links_the_two_dags_in_jupyterlab(jupyterlab, browser, artifacts):
+    url, root = jupyterlab
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
+        "%load_ext sparksword_nb", "%sparksword compare pair_b_static pair_b_aqe -o comparison",
+        "view = _\nprint('twin', view.after_dag.selected_stage, 'row', view.selected_pair)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "compare.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lab/tree/compare.ipynb?reset")
+    page.locator("#jp-main-statusbar >> text=Idle").first.wait_for(timeout=90_000)
+    _run_cell(page, 0)
+    _run_cell(page, 1)
+    dags = page.locator(".jp-OutputArea-output svg.sw-dag")
+    expect(dags).to_have_count(2, timeout=90_000)
+    before, after = (page.locator(".jp-OutputArea-output .sw-dag-panel").nth(i) for i in (0, 1))
+    # the static run's map stage 0: its twin in the AQE run is stage 0; its reduce stage 1: the AQE run's stage 2
+    before.locator('g.sw-stage[data-stage-id="0"]').dispatch_event("click")
+    expect(after.locator("g.sw-stage.sw-selected")).to_have_attribute("data-stage-id", "0", timeout=30_000)
+    before.locator('g.sw-stage[data-stage-id="1"]').dispatch_event("click")
+    expect(after.locator("g.sw-stage.sw-selected")).to_have_attribute("data-stage-id", "2", timeout=30_000)
+    _run_cell(page, 2)
+    expect(page.locator(".jp-OutputArea-output", has_text="twin 2 row 1")).to_be_visible(timeout=30_000)
+    page.locator(".jp-OutputArea-output").filter(has=page.locator("svg.sw-dag")).first.screenshot(
+        path=str(artifacts / "jupyterlab-compare.png"))
+    page.close()
+    (root / "compare.ipynb").unlink()

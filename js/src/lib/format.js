@@ -45,6 +45,11 @@ export function formatRatio(value) {
   return `${Number(value).toFixed(1)}x`;
 }
 
+/** A count with its noun, singular for one: plural(1, "stage") is "1 stage", plural(3, "stage") "3 stages". */
+export function plural(n, word, many = `${word}s`) {
+  return `${formatCount(n)} ${n === 1 ? word : many}`;
+}
+
 /** A share of a whole (0.125) as a whole percent ("13%"). */
 export function formatShare(value) {
   if (value === null || value === undefined || Number.isNaN(value)) return "\u2013";
