@@ -720,6 +720,21 @@ def test_repeated_events_are_counted_once(tmp_path):
     assert log.sql("SELECT job_ids FROM sql_executions").fetchall() == original.sql("SELECT job_ids FROM sql_executions").fetchall()
 
 
+def test_a_setting_named_twice_loads_with_its_last_value_as_sparks_reader_takes_it(tmp_path):
+    # Found by the loader fuzz test: valid JSON whose "Spark Properties" object names a key twice. Spark's reader
+    # (json4s, extracted to a Map) keeps the last value; the load must neither fail nor lose the other settings.
+    source = SPARK_TESTS / "logs" / "local-1422981780767"
+    text = source.read_text()
+    twice = text.replace('"spark.app.name":"Spark shell"', '"spark.app.name":"Spark shell","spark.app.name":"again"', 1)
+    assert twice != text
+    (tmp_path / source.name).write_text(twice)
+    log = ss.Session().load(tmp_path / source.name, cache=False)
+    original = ss.Session().load(source, cache=False)
+    assert log.rows("SELECT value FROM config WHERE key = 'spark.app.name'") == [{"value": "again"}]
+    others = "SELECT section, key, value FROM config WHERE key <> 'spark.app.name' ORDER BY ALL"
+    assert log.rows(others) == original.rows(others)
+
+
 def test_a_deep_plan_leaves_only_its_own_graph_out(tmp_path):
     log = ss.Session().load(_nested_plan(tmp_path), cache=False)
     original = ss.Session().load(_original_sql(tmp_path), cache=False)

@@ -351,9 +351,17 @@ sections AS (
 ),
 -- MAP(VARCHAR, JSON) splits each section once; json_each copied the whole section text per key
 -- (a 60 MB property value took gigabytes).
+split AS (
+  SELECT section, j, TRY_CAST(j AS MAP(VARCHAR, JSON)) AS m FROM sections WHERE j IS NOT NULL
+),
 entries AS (
-  SELECT section, unnest(map_entries(CAST(j AS MAP(VARCHAR, JSON)))) AS e
-  FROM sections WHERE j IS NOT NULL
+  SELECT section, unnest(map_entries(m)) AS e FROM split WHERE m IS NOT NULL
+  UNION ALL
+  -- a section naming a key twice (valid JSON, though Spark does not write it) cannot be a MAP: its keys one by
+  -- one, the last value of a key winning as in Spark's own reader (json4s extract to a Map)
+  SELECT section, {'key': x.key, 'value': x.value} FROM split, json_each(split.j) AS x
+  WHERE m IS NULL AND json_type(j) = 'OBJECT'
+  QUALIFY row_number() OVER (PARTITION BY section, x.key ORDER BY x.id DESC) = 1
 )
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, section, e.key AS key,
   CASE WHEN json_type(e.value) = 'VARCHAR' THEN e.value->>'$' ELSE e.value::VARCHAR END AS value
