@@ -319,7 +319,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     if args.live:
         return run_live_benchmark(copies=args.copies or 1, source=args.source, workdir=args.workdir)
-    return run_benchmark(copies=args.copies or 9, source=args.source, workdir=args.workdir)
+    return run_benchmark(copies=args.copies or 9, source=args.source, workdir=args.workdir, big_copies=args.big)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -388,6 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     cache.set_defaults(func=_cmd_cache)
     bench = sub.add_parser("bench", help="measure load speed on a large log built from a bundled one")
     bench.add_argument("--copies", type=int, help="how many times to repeat the source log (default: 9; --live: 1)")
+    bench.add_argument("--big", type=int, default=0, metavar="COPIES",
+                       help="also load a log of this many copies (45: 5.2 GB, minutes to build) for its time and memory")
     bench.add_argument("--live", action="store_true",
                        help="instead: refresh a live report while a ~115 MB log grows in 8 steps")
     bench.add_argument("--source", help="uncompressed single-file source log (default: the bundled many_tasks)")

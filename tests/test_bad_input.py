@@ -760,16 +760,17 @@ def test_literal_file_names_with_glob_characters_read_only_themselves(tmp_path):
     assert log.sql("SELECT count(*) FROM tasks").fetchall() == [(32,)]
 
 
-def _big_line_log(d: Path, where: str) -> Path:
-    """BIG_SOURCE with one 60 MB line: the plan text of its SQL query, or a vendor field of its app start."""
+def _big_line_log(d: Path, where: str, size: int | None = None) -> Path:
+    """BIG_SOURCE with one 60 MB (or `size`) line: the plan text of its SQL query, or a vendor field of its app
+    start."""
     lines = lines_of(BIG_SOURCE.read_bytes())
     kind = "SQLExecutionStart" if where == "plan" else "SparkListenerApplicationStart"
     i = next(i for i, line in enumerate(lines) if kind.encode() in line[:120])
     event = json.loads(lines[i])
     if where == "plan":
-        event["physicalPlanDescription"] += "\n" + "x" * BIG_LINE
+        event["physicalPlanDescription"] += "\n" + "x" * (size or BIG_LINE)
     else:
-        event["com.vendor.blob"] = "x" * BIG_LINE
+        event["com.vendor.blob"] = "x" * (size or BIG_LINE)
     lines[i] = json.dumps(event).encode() + b"\n"
     return _write(d / BIG_SOURCE.name, b"".join(lines))
 
@@ -808,6 +809,18 @@ def test_a_60_mb_line_loads_in_bounded_memory(where, tmp_path, base_rss_kib):
         log = ss.Session().load(path, cache=False)
         length = log.sql("SELECT max(length(physical_plan_description)) FROM sql_executions").fetchall()[0][0]
         assert length > BIG_LINE
+
+
+def test_a_line_over_the_first_parses_limit_is_read_by_the_second(tmp_path):
+    from sparksword_nb.ingest.loader import FIRST_TRY_LINE_BYTES
+
+    # the first parse allows 64 MiB lines (its buffers fit a bounded memory); a longer plan is still read
+    path = _big_line_log(tmp_path, "plan", FIRST_TRY_LINE_BYTES + 4 * 1024 * 1024)
+    log = ss.Session().load(path, cache=False)
+    length = log.sql("SELECT max(length(physical_plan_description)) FROM sql_executions").fetchall()[0][0]
+    assert length > FIRST_TRY_LINE_BYTES
+    assert log.sql("SELECT count(*) FROM tasks").fetchall() == ss.Session().load(BIG_SOURCE, cache=False).sql(
+        "SELECT count(*) FROM tasks").fetchall()
 
 
 # --------------------------------------------------------------------------------------------- hostile strings

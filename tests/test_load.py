@@ -298,3 +298,28 @@ def test_the_cache_stays_small_and_within_its_bound(tmp_path, monkeypatch, capsy
     assert main(["cache", "clear"]) == 0
     assert "removed 1 cached parse" in capsys.readouterr().out
     assert cache_info()["files"] == 0
+
+
+def test_a_session_bounds_its_memory_and_a_load_within_the_bound_gives_the_same_numbers(monkeypatch, tmp_path):
+    source = spark43_log_path("many_tasks")  # 115 MB of JSON once decoded
+    unbounded = ss.Session(memory_limit="8GB").load(source, cache=False)
+    monkeypatch.setenv("SPARKSWORD_TMPDIR", str(tmp_path))
+    small = ss.Session(memory_limit="400MB")
+    assert small.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0].startswith("38")  # MiB
+    log = small.load(source, cache=False)
+    query = "SELECT count(*), sum(executor_run_time_ms), sum(shuffle_read_bytes) FROM tasks"
+    assert log.sql(query).fetchall() == unbounded.sql(query).fetchall()
+    monkeypatch.setenv("SPARKSWORD_MEMORY_LIMIT", "3GB")
+    assert ss.Session().con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0].startswith("2.7")
+
+
+def test_a_load_that_cannot_fit_the_bound_says_so_in_one_line():
+    # the JSON reader's buffers cannot be written to disk: 250 MB is too little for them and the rows
+    with pytest.raises(ss.SparkswordError, match=r"not enough memory to load it within the session's limit of "
+                                                 r"238\.4 MiB \(raise it: SPARKSWORD_MEMORY_LIMIT=4GB"):
+        ss.Session(memory_limit="250MB").load(spark43_log_path("many_tasks"), cache=False)
+
+
+def test_a_bad_memory_limit_is_one_line():
+    with pytest.raises(ss.SparkswordError, match=r"^bad memory limit 'lots' \(use e\.g\. 4GB\)"):
+        ss.Session(memory_limit="lots")

@@ -38,6 +38,10 @@ from .sources import AppLog
 
 # The largest single line we accept (Spark writes multi-MB lines for huge plans and environments).
 MAX_LINE_BYTES = 256 * 1024 * 1024
+# DuckDB's JSON reader holds buffers of twice its maximum object size per file it reads: the first parse allows
+# lines up to 64 MiB (a 128 MiB buffer, within a bounded memory limit), and only a log with a longer line (a
+# giant plan) is parsed again allowing MAX_LINE_BYTES.
+FIRST_TRY_LINE_BYTES = 64 * 1024 * 1024
 _TAIL_PROBE_BYTES = 4 * 1024 * 1024
 _FIRST_TAIL_PROBE_BYTES = 64 * 1024
 
@@ -262,6 +266,18 @@ def _shown_path(app_log: AppLog) -> Path:
     return app_log.files[0] if len(app_log.files) == 1 else app_log.files[0].parent
 
 
+def out_of_memory_error(con: duckdb.DuckDBPyConnection, shown: Path) -> SparkswordError:
+    """What a load that DuckDB could not fit in the session's memory limit tells the user."""
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    return SparkswordError(f"not enough memory to load it within the session's limit of {limit} (raise it: "
+                           "SPARKSWORD_MEMORY_LIMIT=4GB, or Session(memory_limit='4GB'))", path=shown)
+
+
+def _line_too_long(err: duckdb.Error) -> bool:
+    text = str(err).splitlines()[0]
+    return "maximum_object_size" in text or "too large" in text
+
+
 def _explain_parse_error(
     con: duckdb.DuckDBPyConnection, err: duckdb.Error, app_log: AppLog, inputs: _Inputs, file_list: str
 ) -> SparkswordError:
@@ -272,7 +288,9 @@ def _explain_parse_error(
     """
     text = str(err).splitlines()[0]
     shown = _shown_path(app_log)
-    if "maximum_object_size" in text or "too large" in text:
+    if "Out of Memory" in text:
+        return out_of_memory_error(con, shown)
+    if _line_too_long(err):
         return SparkswordError(f"a line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", path=shown)
     m = _DUCK_PROBLEM.search(text)
     problem = (m.group("problem") if m else text).strip().rstrip(".")
@@ -319,15 +337,19 @@ def _literal_file(path: Path) -> str:
 
 def _parse_raw(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs) -> int:
     file_list = "[" + ", ".join(_literal_file(p) for p in inputs.files) + "]"
-    sql = (
-        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_json({file_list}, "
-        f"format='newline_delimited', columns={read_json_columns_sql()}, "
-        f"maximum_object_size={MAX_LINE_BYTES}, compression='none')"
-    )
-    try:
-        con.execute(sql)
-    except duckdb.Error as err:
-        raise _explain_parse_error(con, err, app_log, inputs, file_list) from None
+    for line_bytes in (FIRST_TRY_LINE_BYTES, MAX_LINE_BYTES):
+        sql = (
+            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_json({file_list}, "
+            f"format='newline_delimited', columns={read_json_columns_sql()}, "
+            f"maximum_object_size={line_bytes}, compression='none')"
+        )
+        try:
+            con.execute(sql)
+            break
+        except duckdb.Error as err:
+            if line_bytes < MAX_LINE_BYTES and _line_too_long(err):
+                continue
+            raise _explain_parse_error(con, err, app_log, inputs, file_list) from None
     count, with_event = con.execute("SELECT count(*), count(Event) FROM _raw").fetchall()[0]
     shown = _shown_path(app_log)
     if count == 0:
