@@ -47,7 +47,7 @@ function stageRows(st) {
 function render({ model, el, signal }) {
   el.classList.add("sw-root");
   const panel = h("div", { class: "sw-panel sw-dag-panel" });
-  const select = h("select", { "aria-label": "colour stages by" });
+  const select = h("select", { "aria-label": "colour stages by", title: "colour stages by" });
   const legend = h("span", { class: "sw-legend" });
   const info = h("span", { class: "sw-info" });
   const btn = (label, title) => h("button", { type: "button", title }, [label]);
@@ -55,11 +55,11 @@ function render({ model, el, signal }) {
   const zoomOut = btn("\u2212", "zoom out");
   const fit = btn("fit", "fit the whole graph");
   panel.appendChild(
-    h("div", { class: "sw-toolbar" }, [
+    h("div", { class: "sw-toolbar sw-one-line" }, [
       h("span", { class: "sw-title" }, ["Stages"]),
       info,
       h("span", { class: "sw-spacer" }),
-      h("label", {}, ["colour: ", select]),
+      select,
       legend,
       zoomOut,
       zoomIn,
@@ -259,7 +259,7 @@ function render({ model, el, signal }) {
     stageNodes = new Map();
     jobNodes = new Map();
     if (!graph.stages.length) {
-      info.textContent = "no stages in this application";
+      info.textContent = info.title = "no stages in this application";
       laid = null;
       panel.dataset.drawMs = "0";
       return;
@@ -270,11 +270,11 @@ function render({ model, el, signal }) {
     if (view.mode === "stages") {
       const lay = layoutStages(view.stages, view.edges);
       laid = { mode: "stages", ...lay, cells: [] };
-      info.textContent = `${plural(graph.stages.length, "stage")} \u00b7 ${plural(graph.edges.length, "shuffle dependency", "shuffle dependencies")}`;
+      info.textContent = info.title = `${plural(graph.stages.length, "stage")} \u00b7 ${plural(graph.edges.length, "shuffle dependency", "shuffle dependencies")}`;
     } else {
       const lay = layoutJobs(view, { rowWidth: Math.max(640, area.clientWidth || 960) * 1.6 });
       laid = { mode: "jobs", ...lay };
-      info.textContent = `${graph.stages.length} stages in ${view.jobs.length} jobs: click a job to open it`;
+      info.textContent = info.title = `${graph.stages.length} stages in ${view.jobs.length} jobs: click a job to open it`;
       const clusterLayer = s("g", { class: "sw-jobs" });
       for (const cell of lay.cells) drawJobCell(clusterLayer, cell);
       viewport.appendChild(clusterLayer);

@@ -55,10 +55,26 @@ def timeline_figure(log: EventLog) -> Any:
                            "%{customdata[1]} tasks, %{customdata[2]} failed<br>"
                            "from %{customdata[3]:.2f} s to %{customdata[4]:.2f} s<extra></extra>"),
         ))
+    # The legend goes under the plot in rows, and the figure grows by its rows: beside the plot, a long list of
+    # stages was cut at the figure's bottom edge (an 80-stage application showed a dozen).
+    stages = len({r["stage_id"] for r in rows})
+    legend_rows = -(-stages // _LEGEND_PER_ROW)
+    plot = max(180, 40 * len({r["executor_id"] for r in rows}))
     fig.update_layout(
         barmode="overlay", title=f"Executor timeline of {html.escape(log.app_id)}",
         xaxis_title="seconds since the application started", yaxis_title=None,
-        height=max(240, 60 + 40 * len({r['executor_id'] for r in rows})), legend_title="stage",
+        height=_TOP + plot + _AXIS + _LEGEND_ROW * legend_rows,
+        margin={"t": _TOP, "b": _AXIS + _LEGEND_ROW * legend_rows, "l": 90, "r": 20},
+        legend={"title": {"text": "stage"}, "orientation": "h", "x": 0, "xanchor": "left",
+                "y": -_AXIS / plot, "yanchor": "top", "entrywidth": _LEGEND_ENTRY_PX, "entrywidthmode": "pixels"},
         template="plotly_white",
     )
     return fig
+
+
+# legend layout: entries of a fixed width, so a row holds a known number of them in a notebook-wide figure
+_LEGEND_ENTRY_PX = 70
+_LEGEND_PER_ROW = 6  # an entry is its text (70 px) and its symbol (~45 px): six fit a 800 px figure
+_LEGEND_ROW = 22
+_TOP = 50
+_AXIS = 50

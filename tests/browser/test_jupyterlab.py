@@ -136,6 +136,10 @@ def test_compare_view_links_the_two_dags_in_jupyterlab(jupyterlab, browser, arti
     dags = page.locator(".jp-OutputArea-output svg.sw-dag")
     expect(dags).to_have_count(2, timeout=90_000)
     before, after = (page.locator(".jp-OutputArea-output .sw-dag-panel").nth(i) for i in (0, 1))
+    for panel in (before, after):  # half a notebook's width: the toolbar stays one line (its info text gives way)
+        toolbar = panel.locator(".sw-toolbar").first.bounding_box()
+        title = panel.locator(".sw-toolbar .sw-title").first.bounding_box()
+        assert toolbar["height"] < 2 * title["height"] + 10, toolbar
     # the static run's map stage 0: its twin in the AQE run is stage 0; its reduce stage 1: the AQE run's stage 2
     before.locator('g.sw-stage[data-stage-id="0"]').dispatch_event("click")
     expect(after.locator("g.sw-stage.sw-selected")).to_have_attribute("data-stage-id", "0", timeout=30_000)
