@@ -143,7 +143,7 @@ function render({ model, el, signal }) {
     const job = cell.job;
     if (cell.inner) {
       const title = s("text", { class: "sw-cluster-title", x: "8", y: "17" }, [
-        truncate(`Job ${job.job_id} \u00b7 ${job.stages.length} stages \u00b7 click to close`, 60),
+        truncate(`Job ${job.job_id} \u00b7 ${plural(job.stages.length, "stage")} \u00b7 click to close`, 60),
       ]);
       const g = s("g", { class: "sw-cluster", transform: `translate(${cell.x},${cell.y})`, dataset: { jobId: job.job_id } }, [
         s("rect", { width: cell.width, height: cell.height, rx: "6" }),
@@ -268,8 +268,18 @@ function render({ model, el, signal }) {
     const edgeLayer = s("g", { class: "sw-edges" });
     const nodeLayer = s("g", { class: "sw-nodes" });
     if (view.mode === "stages") {
-      const lay = layoutStages(view.stages, view.edges);
+      // an application of several jobs: each job's stages in a box of its own, titled with the job
+      const groups = new Map(view.stages.filter((st) => st.job_id != null).map((st) => [st.stage_id, `Job ${st.job_id}`]));
+      const lay = layoutStages(view.stages, view.edges, { groups });
       laid = { mode: "stages", ...lay, cells: [] };
+      const boxLayer = s("g", { class: "sw-jobs" });
+      for (const box of lay.groups) {
+        boxLayer.appendChild(s("g", { class: "sw-cluster sw-jobgroup", transform: `translate(${box.x},${box.y})`, dataset: { job: box.key } }, [
+          s("rect", { width: box.width, height: box.height, rx: "6" }),
+          s("text", { x: "8", y: "15" }, [box.key]),
+        ]));
+      }
+      viewport.appendChild(boxLayer);
       info.textContent = info.title = `${plural(graph.stages.length, "stage")} \u00b7 ${plural(graph.edges.length, "shuffle dependency", "shuffle dependencies")}`;
     } else {
       const lay = layoutJobs(view, { rowWidth: Math.max(640, area.clientWidth || 960) * 1.6 });

@@ -116,3 +116,22 @@ test("edge paths start and end at the edge's end points", () => {
   assert.match(d, /L20,40$/);
   assert.equal(edgePath([]), "");
 });
+
+test("stages grouped by job: each job's box holds its stages and no other job's", () => {
+  const g = decodeStageGraph(payload(12, { perJob: 3 }));
+  const groups = new Map(g.stages.map((s) => [s.stage_id, `Job ${s.job_id}`]));
+  const lay = layoutStages(g.stages, g.edges, { groups });
+  assert.equal(lay.groups.length, new Set(groups.values()).size);
+  const pos = new Map(lay.nodes.map((n) => [n.id, n]));
+  const inside = (n, box) => n.x - n.width / 2 >= box.x - 1e-6 && n.x + n.width / 2 <= box.x + box.width + 1e-6 &&
+    n.y - n.height / 2 >= box.y - 1e-6 && n.y + n.height / 2 <= box.y + box.height + 1e-6;
+  for (const box of lay.groups) {
+    for (const st of g.stages) {
+      const mine = groups.get(st.stage_id) === box.key;
+      assert.equal(inside(pos.get(st.stage_id), box), mine, `stage ${st.stage_id} and ${box.key}`);
+    }
+  }
+  for (const e of g.edges) assert.ok(pos.get(e.parent).y < pos.get(e.child).y, `edge ${e.parent}->${e.child}`);
+  // one group is no grouping: the plain layout, no boxes
+  assert.deepEqual(layoutStages(g.stages, g.edges, { groups: new Map(g.stages.map((s) => [s.stage_id, "x"])) }).groups, []);
+});

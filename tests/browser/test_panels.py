@@ -93,6 +93,30 @@ def test_sql_plan_draws_every_operator(mock_host, skewed, artifacts):
     host.page.screenshot(path=str(artifacts / "mock-sqlplan.png"), full_page=True)
 
 
+def test_a_multi_job_dag_boxes_each_jobs_stages(mock_host, spark43_session, artifacts):
+    log = spark43_session("multi_job_etl")
+    jobs = root_conftest.spark43_answers("multi_job_etl")["jobs.json"]
+    dag = StageDag(log)
+    stage_job = {}
+    for job in jobs:
+        for stage in job["stageIds"]:
+            stage_job.setdefault(stage, job["jobId"])  # a stage shared by later jobs is drawn with its first
+    page = mock_host("dag", widget_state(dag)).page
+    boxes = page.locator("svg.sw-dag g.sw-jobgroup")
+    drawn = {int(n.get_attribute("data-stage-id")) for n in page.locator("g.sw-stage[data-stage-id]").all()}
+    assert boxes.count() == len({stage_job[s] for s in drawn}) > 1
+    for box in boxes.all():
+        job = int(box.get_attribute("data-job").removeprefix("Job "))
+        frame = box.locator("rect").bounding_box()
+        for stage in drawn:
+            node = page.locator(f'g.sw-stage[data-stage-id="{stage}"] rect').bounding_box()
+            inside = (node["x"] >= frame["x"] - 0.5 and node["y"] >= frame["y"] - 0.5
+                      and node["x"] + node["width"] <= frame["x"] + frame["width"] + 0.5
+                      and node["y"] + node["height"] <= frame["y"] + frame["height"] + 0.5)
+            assert inside == (stage_job[stage] == job), f"stage {stage} and job {job}"
+    page.screenshot(path=str(artifacts / "mock-dag-jobs.png"), full_page=True)
+
+
 @pytest.fixture(scope="module")
 def thousand_stages(session, tmp_path_factory):
     out = write_big_log(root_conftest.spark43_log_path("failed_tasks"), tmp_path_factory.mktemp("big") / "app", 500)

@@ -72,13 +72,19 @@ export function visibleUnits(graph, { maxNodes = 300, expanded = new Set() } = {
  * Layered layout of stages (dagre, top to bottom like Spark's UI). Returns nodes with centre x/y and
  * edges with polyline points and a label position; deterministic for the same input order.
  */
-export function layoutStages(stages, edges, { nodeSize = STAGE_SIZE, labels = true } = {}) {
-  const g = new dagre.graphlib.Graph({ multigraph: false });
+export function layoutStages(stages, edges, { nodeSize = STAGE_SIZE, labels = true, groups = null } = {}) {
+  // stages grouped (by job) when there is more than one group: dagre lays each group out as a box of its own
+  const keys = groups ? [...new Set(stages.map((st) => groups.get(st.stage_id)).filter((k) => k != null))] : [];
+  const grouped = keys.length > 1;
+  const g = new dagre.graphlib.Graph({ multigraph: false, compound: grouped });
   g.setGraph({ rankdir: "TB", nodesep: 28, ranksep: 46, edgesep: 12, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
   const ids = new Set();
+  if (grouped) for (const key of keys) g.setNode(`group:${key}`, { label: key, paddingTop: 22, paddingLeft: 8, paddingRight: 8, paddingBottom: 8 });
   for (const st of [...stages].sort((a, b) => a.stage_id - b.stage_id)) {
     g.setNode(String(st.stage_id), { width: nodeSize.width, height: nodeSize.height });
+    const key = grouped ? groups.get(st.stage_id) : null;
+    if (key != null) g.setParent(String(st.stage_id), `group:${key}`);
     ids.add(st.stage_id);
   }
   const kept = edges.filter((e) => ids.has(e.parent) && ids.has(e.child) && e.parent !== e.child);
@@ -95,8 +101,17 @@ export function layoutStages(stages, edges, { nodeSize = STAGE_SIZE, labels = tr
     const le = g.edge(String(e.parent), String(e.child));
     return { parent: e.parent, child: e.child, bytes: e.bytes, points: le.points, labelX: le.x, labelY: le.y };
   });
+  // each group's box from its own stages (dagre's cluster box, made to hold its padding and title)
+  const boxes = grouped ? keys.map((key) => {
+    const mine = nodes.filter((n) => groups.get(n.id) === key);
+    const x0 = Math.min(...mine.map((n) => n.x - n.width / 2)) - 8;
+    const y0 = Math.min(...mine.map((n) => n.y - n.height / 2)) - 22;
+    const x1 = Math.max(...mine.map((n) => n.x + n.width / 2)) + 8;
+    const y1 = Math.max(...mine.map((n) => n.y + n.height / 2)) + 8;
+    return { key, x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  }) : [];
   const { width = 0, height = 0 } = g.graph();
-  return { nodes, edges: laidEdges, width, height };
+  return { nodes, edges: laidEdges, width, height, groups: boxes };
 }
 
 /**
