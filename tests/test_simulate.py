@@ -393,3 +393,19 @@ def test_shape_model_rejects_unknown_operators():
 
     with pytest.raises(SparkswordError, match="unknown operator 'explode'"):
         simulate_shape(Shape(input_bytes=1, input_partitions=1, operators=[Operator("explode")]))
+
+
+def test_an_estimated_time_range_says_why_it_is_as_wide_as_it_is(logs):
+    from sparksword_nb.simulate.fit import time_model
+    from sparksword_nb.simulate.measured import measure_stage
+
+    est = whatif(logs("pair_b_static"), 1, {"spark.sql.shuffle.partitions": "16"})
+    _, _, low, high, _ = time_model(measure_stage(logs("pair_b_static"), 1))
+    t = est.estimated.time
+    assert f"x{low:.2f} to x{high:.2f}" in t.why and "scatter" in t.why
+    assert t.why.startswith("wide because") == (high / low > 2)
+    assert t.low_ms <= t.mid_ms <= t.high_ms
+    # no setting changed: the stage's own tasks replayed, nothing to explain
+    same = whatif(logs("pair_b_static"), 1, {})
+    assert same.estimated.time.why == "the measured task times, replayed"
+    assert same.measured.time.why == "measured"

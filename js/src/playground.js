@@ -399,8 +399,11 @@ function drawSeeded(view, e) {
     [m.spill_risk ? "tasks that spilled / at spill risk" : "tasks at spill risk", formatCount(m.spill_risk), formatCount(est.spill_risk), "spill"],
   ];
   for (const [label, a, b, key] of rows) {
+    // beside an estimated time range: why it is as wide as it is
+    const why = key === "time" && est.time_why ? h("div", { class: "sw-pg-why" }, [est.time_why]) : null;
     table.appendChild(h("tr", { dataset: { row: key }, class: a !== b ? "sw-pg-changed" : "" }, [
-      h("td", {}, [label]), h("td", { dataset: { side: "measured" } }, [a]), h("td", { dataset: { side: "estimated" } }, [b])]));
+      h("td", {}, [label]), h("td", { dataset: { side: "measured" } }, [a]),
+      h("td", { dataset: { side: "estimated" } }, [b, why])]));
   }
   clear(notes);
   for (const d of e.decisions ?? []) {

@@ -20,6 +20,7 @@ class TimeRange(BaseModel):
     low_ms: float
     mid_ms: float
     high_ms: float
+    why: str = Field("", description="why the range is as wide as it is, in a few words, shown beside it")
 
 
 class StageShape(BaseModel):

@@ -235,8 +235,17 @@ def _stage_time(measured: MeasuredStage, task_bytes: np.ndarray, cores: int, ass
             assumptions.append("the estimated tasks read more than twice the largest measured task: their times "
                                "are extrapolated and the least certain numbers here")
     assumptions.append(f"tasks are launched in order on {cores} cores, as soon as a core is free")
+    if unchanged:
+        why = "the measured task times, replayed"
+    else:
+        why = (f"x{low:.2f} to x{high:.2f}: how far the {len(measured.task_bytes)} measured tasks' times scatter "
+               "around one line of ms per MB")
+        if high / max(low, 1e-9) > 2:
+            why = "wide because " + why + " (a few fast or slow tasks, not only their bytes, set the stage's time)"
+        if task_bytes.max(initial=0) > 2 * measured.task_bytes.max(initial=0):
+            why += "; extrapolated past the largest measured task"
     return TimeRange(low_ms=stage_makespan(est_ms * low, cores), mid_ms=stage_makespan(est_ms, cores),
-                     high_ms=stage_makespan(est_high, cores))
+                     high_ms=stage_makespan(est_high, cores), why=why)
 
 
 def _job_times(log: EventLog, measured: MeasuredStage, cores: int, assumptions: list[str]) -> list[JobTimes]:
@@ -256,7 +265,8 @@ def _measured_shape(measured: MeasuredStage) -> StageShape:
         tasks=len(measured.task_bytes), partition_bytes=[int(b) for b in measured.task_bytes],
         partition_bytes_q=size_quantiles(measured.task_bytes), shuffle_read_bytes=int(measured.task_bytes.sum()),
         cores=measured.cores, waves=round(waves(len(measured.task_bytes), measured.cores), 2),
-        time=TimeRange(low_ms=measured.wall_ms, mid_ms=measured.wall_ms, high_ms=measured.wall_ms)
+        time=TimeRange(low_ms=measured.wall_ms, mid_ms=measured.wall_ms, high_ms=measured.wall_ms,
+                       why="measured")
         if measured.wall_ms is not None else None,
         tasks_at_spill_risk=int((measured.task_spill_bytes > 0).sum()),
     )

@@ -284,6 +284,7 @@ def _shape_payload(shape: Any, task_ms: np.ndarray, spill_flags: Sequence[bool] 
         "cores": shape.cores,
         "waves": shape.waves,
         "time_ms": None if time is None else [round(time.low_ms, 1), round(time.mid_ms, 1), round(time.high_ms, 1)],
+        "time_why": "" if time is None else time.why,
         "spill_risk": shape.tasks_at_spill_risk,
         "schedule": task_schedule(task_ms, shape.cores),
     }

@@ -118,6 +118,9 @@ def test_seeded_playground_aqe_512k_shows_sparks_3_partitions(mock_host, static_
     assert stage_bars(page, '[data-role="estimated"]').count() == hs_aqe["numTasks"] == 3
     assert page.locator('tr[data-row="tasks"] td[data-side="estimated"]').text_content() == "3"
     assert page.locator('tr[data-row="tasks"] td[data-side="measured"]').text_content() == "200"
+    # beside the estimated time range, why it is as wide as it is (the kernel's words)
+    why = page.locator('tr[data-row="time"] td[data-side="estimated"] .sw-pg-why')
+    assert why.text_content() == w.estimate["estimated"]["time_why"] and "scatter" in why.text_content()
     # AQE stays on, and the control says the value is the what-if's
     assert aqe_box.is_checked()
     assert page.locator('[data-control="spark.sql.adaptive.enabled"] .sw-pg-source').text_content() == "what-if"
