@@ -305,12 +305,18 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     from .store import cache_info, clear_cache
 
     if args.action == "clear":
-        print(f"removed {plural(clear_cache(), 'cached parse')} from {terminal_safe(cache_info()['directory'])}")
+        downloaded = cache_info()["downloaded_files"]
+        removed = clear_cache()
+        print(f"removed {plural(removed, 'cached parse')}"
+              + (f" and {plural(downloaded, 'downloaded file')} of remote logs" if downloaded else "")
+              + f" from {terminal_safe(cache_info()['directory'])}")
         return 0
     info = cache_info()
     print(f"cache directory  {terminal_safe(info['directory'])}\n"
           f"parsed logs      {info['files']}, {human_bytes(info['bytes'])} of at most {human_bytes(info['max_bytes'])} "
-          "(SPARKSWORD_CACHE_MAX_BYTES; the least recently used go first)")
+          "(SPARKSWORD_CACHE_MAX_BYTES; the least recently used go first)\n"
+          f"remote logs      {info['downloaded_files']} downloaded files, {human_bytes(info['downloaded_bytes'])} "
+          "(copies of s3://, abfs://, History Server logs; fetched again only when they change)")
     return 0
 
 

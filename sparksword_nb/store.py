@@ -116,18 +116,30 @@ def _cache_files() -> list[Path]:
     return sorted(folder.glob("*.duckdb")) if folder.is_dir() else []
 
 
+def _downloaded_files() -> list[Path]:
+    """The copies of remote logs (and their version notes) in the mirror."""
+    folder = remote_mirror_dir()
+    return [f for f in folder.rglob("*") if f.is_file()] if folder.is_dir() else []
+
+
 def cache_info() -> dict[str, Any]:
-    """Where the cache is, how many parsed logs it holds, their bytes, and its bound."""
+    """Where the cache is, how many parsed logs it holds, their bytes, and its bound; and the remote logs'
+    downloaded copies (`downloaded_files`, `downloaded_bytes`)."""
     files = _cache_files()
+    downloaded = _downloaded_files()
     return {"directory": str(cache_dir()), "files": len(files), "bytes": sum(f.stat().st_size for f in files),
-            "max_bytes": cache_max_bytes()}
+            "max_bytes": cache_max_bytes(), "downloaded_files": len(downloaded),
+            "downloaded_bytes": sum(f.stat().st_size for f in downloaded)}
 
 
 def clear_cache() -> int:
-    """Delete every cached parse; returns how many files were removed."""
+    """Delete every cached parse and every downloaded copy of a remote log; returns how many parses were removed."""
+    import shutil
+
     files = _cache_files()
     for f in files:
         f.unlink(missing_ok=True)
+    shutil.rmtree(remote_mirror_dir(), ignore_errors=True)
     return len(files)
 
 

@@ -153,3 +153,18 @@ def test_the_cli_reads_s3_with_storage_options(s3):
     assert listed.returncode == 0, listed.stderr
     assert {r["app_id"] for r in json.loads(listed.stdout)} == {spark43_answers(c)["application.json"]["id"]
                                                                for c in CASES}
+
+
+def test_cache_info_counts_the_downloaded_copies_and_clear_removes_them(s3, tmp_path, monkeypatch, capsys):
+    from sparksword_nb.cli import main
+
+    monkeypatch.setenv("SPARKSWORD_CACHE_DIR", str(tmp_path / "cache"))
+    ss.Session().load(f"s3://{BUCKET}/one/")
+    source = spark43_log_path("skewed_join")
+    assert main(["cache", "info"]) == 0
+    shown = capsys.readouterr().out
+    copies = len(list(source.iterdir()))  # the rolling folder's files, each with its version note
+    assert f"remote logs      {2 * copies} downloaded files" in shown
+    assert main(["cache", "clear"]) == 0
+    assert f"removed 1 cached parse and {2 * copies} downloaded files of remote logs" in capsys.readouterr().out
+    assert not (tmp_path / "cache" / "remote").exists()
