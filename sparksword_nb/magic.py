@@ -31,6 +31,7 @@ from IPython.core.magic import (
     output_can_be_silenced,
 )
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.utils.text import DollarFormatter
 
 from .errors import SparkswordError
 from .widgets.data import STAGE_METRIC_KEYS
@@ -195,14 +196,8 @@ class SparkswordMagics(Magics):
         whose expansion fails is left as written (IPython's rule)."""
         if self.shell is None or ("$" not in line and "{" not in line):
             return line
-        from IPython.utils.text import DollarFormatter
-
-        class _Quoting(DollarFormatter):
-            def format_field(self, value: Any, format_spec: str) -> str:
-                return shlex.quote(super().format_field(value, format_spec))
-
         try:
-            return _Quoting().vformat(line, args=[], kwargs=self.shell.user_ns)
+            return _QuotingFormatter().vformat(line, args=[], kwargs=self.shell.user_ns)
         except Exception:  # noqa: BLE001 - IPython's var_expand keeps the line on any failure too
             return line
 
@@ -218,8 +213,8 @@ class SparkswordMagics(Magics):
     def _load(self, target: Any, app: str | None, output: str | None = None) -> Any:
         from .errors import SeveralApplications
 
-        if isinstance(target, str) and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", target):
-            target = os.path.expanduser(target)
+        if isinstance(target, str):
+            target = os.path.expanduser(target)  # a URL never starts with ~: it stays as it is
         try:
             log = self.session.load(target, app=app, cache=self.cache)
         except SeveralApplications as several:
@@ -375,6 +370,13 @@ class SparkswordMagics(Magics):
     def _no_args(args: Any) -> None:
         if args.args:
             raise UsageError(f"%sparksword {args.command} takes no argument, got: {' '.join(args.args)}")
+
+
+class _QuotingFormatter(DollarFormatter):
+    """IPython's `$name` / `{expression}` expansion, each value quoted for the argument parser."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return shlex.quote(super().format_field(value, format_spec))
 
 
 def _unquote(word: str | None) -> str | None:

@@ -234,8 +234,7 @@ class Session:
                     try:
                         report = stage_app_log(self.con, app_log, workdir=default_workdir())
                     except duckdb.OutOfMemoryException:
-                        shown = app_log.files[0] if len(app_log.files) == 1 else app_log.files[0].parent
-                        raise out_of_memory_error(self.con, shown) from None
+                        raise out_of_memory_error(self.con, app_log) from None
                     if cache:
                         self._write_cache(app_log)
                     self._commit(report, lambda name: f"_stg_{name}")

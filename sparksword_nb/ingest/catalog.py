@@ -16,9 +16,9 @@ import pandas as pd
 
 from ..errors import SparkswordError
 from .codecs import codec_for, decode_to, decoded_head
-from .sources import AppLog
+from .sources import AppLog, application_start
 
-__all__ = ["CATALOG_COLUMNS", "application_start", "catalog", "catalog_frame", "catalog_row"]
+__all__ = ["CATALOG_COLUMNS", "catalog", "catalog_frame", "catalog_row"]
 
 CATALOG_COLUMNS = ("app", "app_id", "attempt_id", "name", "start", "duration_ms", "status", "size_bytes", "path")
 
@@ -69,15 +69,6 @@ def _event(line: bytes, kind: bytes) -> dict | None:
     except ValueError:
         return None
     return event if isinstance(event, dict) else None
-
-
-def application_start(head: bytes) -> dict:
-    """The ApplicationStart event among the first decoded bytes of a log ({} when they do not hold it)."""
-    for line in head.splitlines():
-        start = _event(line, b"SparkListenerApplicationStart")
-        if start is not None:
-            return start
-    return {}
 
 
 def _row(app_log: AppLog) -> dict[str, Any]:

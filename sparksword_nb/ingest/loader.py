@@ -266,11 +266,11 @@ def _shown_path(app_log: AppLog) -> Path:
     return app_log.files[0] if len(app_log.files) == 1 else app_log.files[0].parent
 
 
-def out_of_memory_error(con: duckdb.DuckDBPyConnection, shown: Path) -> SparkswordError:
-    """What a load that DuckDB could not fit in the session's memory limit tells the user."""
+def out_of_memory_error(con: duckdb.DuckDBPyConnection, app_log: AppLog) -> SparkswordError:
+    """What a load of `app_log` that DuckDB could not fit in the session's memory limit tells the user."""
     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     return SparkswordError(f"not enough memory to load it within the session's limit of {limit} (raise it: "
-                           "SPARKSWORD_MEMORY_LIMIT=4GB, or Session(memory_limit='4GB'))", path=shown)
+                           "SPARKSWORD_MEMORY_LIMIT=4GB, or Session(memory_limit='4GB'))", path=_shown_path(app_log))
 
 
 def _line_too_long(err: duckdb.Error) -> bool:
@@ -289,7 +289,7 @@ def _explain_parse_error(
     text = str(err).splitlines()[0]
     shown = _shown_path(app_log)
     if "Out of Memory" in text:
-        return out_of_memory_error(con, shown)
+        return out_of_memory_error(con, app_log)
     if _line_too_long(err):
         return SparkswordError(f"a line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", path=shown)
     m = _DUCK_PROBLEM.search(text)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SeveralApplications, SparkswordError
-from .catalog import application_start, catalog_frame, catalog_row
+from .catalog import catalog_frame, catalog_row
 from .codecs import codec_for, decoded_head
 from .sources import (
     APPSTATUS_PREFIX,
@@ -32,6 +32,7 @@ from .sources import (
     EVENTS_PREFIX,
     IN_PROGRESS_SUFFIX,
     ROLLING_DIR_PREFIX,
+    application_start,
     log_name_of,
 )
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import SparkswordError
 from .codecs import CODECS, codec_for, content_problem
 
-__all__ = ["AppLog", "application_identity", "discover", "log_name_of"]
+__all__ = ["AppLog", "application_identity", "application_start", "discover", "log_name_of"]
 
 ROLLING_DIR_PREFIX = "eventlog_v2_"
 EVENTS_PREFIX = "events_"
@@ -69,26 +69,31 @@ class AppLog:
         return tuple(result)
 
 
-def application_identity(app_log: AppLog) -> tuple[str | None, str | None]:
-    """(App ID, App Attempt ID) from the log's ApplicationStart event, read from its first megabytes only."""
+def application_start(head: bytes) -> dict:
+    """The ApplicationStart event among the first decoded bytes of a log ({} when they hold no readable one)."""
     import json
 
-    from .codecs import decoded_head
-
-    first = app_log.files[0]
-    try:
-        head = decoded_head(first, codec_for(first))
-    except SparkswordError:
-        return None, None
     for line in head.splitlines():
         if b"SparkListenerApplicationStart" not in line:
             continue
         try:
             event = json.loads(line)
         except ValueError:
-            return None, None
-        return event.get("App ID"), event.get("App Attempt ID")
-    return None, None
+            return {}
+        return event if isinstance(event, dict) else {}
+    return {}
+
+
+def application_identity(app_log: AppLog) -> tuple[str | None, str | None]:
+    """(App ID, App Attempt ID) from the log's ApplicationStart event, read from its first megabytes only."""
+    from .codecs import decoded_head
+
+    first = app_log.files[0]
+    try:
+        start = application_start(decoded_head(first, codec_for(first)))
+    except SparkswordError:
+        return None, None
+    return start.get("App ID"), start.get("App Attempt ID")
 
 
 def discover(path: str | Path) -> list[AppLog]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ipywidgets
 
 from ..errors import SparkswordError
+from ..text import plural
 from .base import esc
 
 
@@ -81,9 +82,10 @@ class LiveReport(ipywidgets.VBox):
         try:
             app_log = self._find(find_app_log)
             fingerprint = app_log.fingerprint()
-            if fingerprint == self._fingerprint and self.event_log is not None:
-                step = self._record(False, began)
-                return step
+            if fingerprint == self._fingerprint and self.history:
+                # the same files: the same numbers as the last look, without asking the log again
+                return self._show(replace(self.history[-1], at=time.time(), changed=False,
+                                          seconds=time.perf_counter() - began))
             session = Session()
             log = session.load_app_log(app_log, cache=False, progress=False)
             report = self._make_report(log)
@@ -97,7 +99,7 @@ class LiveReport(ipywidgets.VBox):
         self.children = (self.status, report)
         if previous is not None:
             previous.session.close()
-        return self._record(True, began)
+        return self._record(began)
 
     def _find(self, find_app_log: Callable[..., Any]) -> Any:
         """The application's files: in a local folder of many logs, after the first look only its own file or
@@ -118,20 +120,24 @@ class LiveReport(ipywidgets.VBox):
         self._own_files = own if local else None
         return app_log
 
-    def _record(self, changed: bool, began: float) -> Refresh:
+    def _record(self, began: float) -> Refresh:
+        """Count what the newly loaded log holds."""
         row = self.event_log.rows("""
             SELECT (SELECT count(*) FROM jobs) AS jobs,
                    (SELECT count(*) FROM jobs WHERE status = 'RUNNING') AS running_jobs,
                    (SELECT count(*) FROM tasks) AS tasks,
                    (SELECT bool_or(completed) FROM applications) AS completed""")[0]
-        step = Refresh(at=time.time(), changed=changed, jobs=row["jobs"], running_jobs=row["running_jobs"],
-                       tasks=row["tasks"], seconds=time.perf_counter() - began, completed=bool(row["completed"]))
+        return self._show(Refresh(at=time.time(), changed=True, jobs=row["jobs"], running_jobs=row["running_jobs"],
+                                  tasks=row["tasks"], seconds=time.perf_counter() - began,
+                                  completed=bool(row["completed"])))
+
+    def _show(self, step: Refresh) -> Refresh:
+        """Keep `step` in the history and say it in the status line."""
         self.history.append(step)
         state = "application ended" if step.completed else (
-            f"{step.running_jobs} job{'s' if step.running_jobs != 1 else ''} running" if step.running_jobs
-            else "no job running")
-        self.status.value = (f"<b>live</b> · {esc(state)} · {step.jobs} jobs, {step.tasks} tasks · "
-                             f"{'refreshed' if changed else 'checked'} {time.strftime('%H:%M:%S')}"
+            f"{plural(step.running_jobs, 'job')} running" if step.running_jobs else "no job running")
+        self.status.value = (f"<b>live</b> · {esc(state)} · {plural(step.jobs, 'job')}, {plural(step.tasks, 'task')} · "
+                             f"{'refreshed' if step.changed else 'checked'} {time.strftime('%H:%M:%S')}"
                              f" in {step.seconds:.2f} s")
         return step
 
