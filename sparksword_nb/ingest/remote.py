@@ -29,6 +29,7 @@ from .codecs import codec_for, decoded_head
 from .sources import (
     APPSTATUS_PREFIX,
     DATABRICKS_CURRENT,
+    EVENTS_FILE,
     EVENTS_PREFIX,
     IN_PROGRESS_SUFFIX,
     ROLLING_DIR_PREFIX,
@@ -227,10 +228,9 @@ def _first_file(entry: dict[str, Any], fs: Any, url: str) -> dict[str, Any] | No
     if entry.get("type") != "directory":
         return entry
     files = [e for e in _list(fs, entry["name"], url) if e.get("type") == "file"]
-    events = sorted((e for e in files if posixpath.basename(e["name"]).startswith(EVENTS_PREFIX)),
-                    key=lambda e: int(re.match(r"events_(\d+)", posixpath.basename(e["name"])).group(1))  # type: ignore[union-attr]
-                    if re.match(r"events_(\d+)", posixpath.basename(e["name"])) else 0)
-    return events[0] if events else (files[0] if files else None)
+    # a rolling log's first file: the lowest events_<n>_ index, read by the local discovery's own pattern
+    indexed = [(int(m.group(1)), e) for e in files if (m := EVENTS_FILE.match(posixpath.basename(e["name"])))]
+    return min(indexed, key=lambda pair: pair[0])[1] if indexed else (files[0] if files else None)
 
 
 def _table(logs: dict[str, dict[str, Any]], fs: Any, url: str) -> Any:

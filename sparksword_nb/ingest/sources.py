@@ -32,7 +32,7 @@ APPSTATUS_PREFIX = "appstatus_"
 COMPACT_SUFFIX = ".compact"
 IN_PROGRESS_SUFFIX = ".inprogress"
 
-_EVENTS_FILE = re.compile(r"events_(\d+)_(.+)\Z", re.DOTALL)
+EVENTS_FILE = re.compile(r"events_(\d+)_(.+)\Z", re.DOTALL)
 DATABRICKS_CURRENT = "eventlog"
 _DATABRICKS_PART = re.compile(r"eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})(?:\.[A-Za-z0-9]+)?\Z")
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -235,7 +235,7 @@ def _is_rolling_dir(p: Path) -> bool:
         names = [e.name for e in os.scandir(p)]
     except OSError:
         return False
-    has_events = any(_EVENTS_FILE.match(n) for n in names if not _ignored(n))
+    has_events = any(EVENTS_FILE.match(n) for n in names if not _ignored(n))
     has_status = any(n.startswith(APPSTATUS_PREFIX) for n in names if not _ignored(n))
     return has_events and has_status
 
@@ -289,7 +289,7 @@ def _rolling_log(d: Path) -> AppLog:
         if name.startswith(APPSTATUS_PREFIX):
             statuses.append(name)
         elif name.startswith(EVENTS_PREFIX):
-            m = _EVENTS_FILE.match(name)
+            m = EVENTS_FILE.match(name)
             if m is None:
                 raise SparkswordError(
                     f"unexpected file name {name!r} in a rolling event log (expected events_<index>_<appId>...)",
@@ -362,7 +362,7 @@ def _rolling_log_name(d: Path, first: Path) -> str:
     if d.name.startswith(ROLLING_DIR_PREFIX) and len(d.name) > len(ROLLING_DIR_PREFIX):
         return d.name[len(ROLLING_DIR_PREFIX):]
     # Not named eventlog_v2_*: the app id from the events file name.
-    m = _EVENTS_FILE.match(first.name)
+    m = EVENTS_FILE.match(first.name)
     assert m is not None
     name = m.group(2).removesuffix(COMPACT_SUFFIX).removesuffix(IN_PROGRESS_SUFFIX)
     ext = name.rsplit(".", 1)[1].lower() if "." in name else None
