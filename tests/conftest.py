@@ -65,6 +65,15 @@ def assert_same_answer(ours: Any, expected: Any) -> None:
     assert diff is None, diff
 
 
+def assert_loaded_as_the_history_server_read_it(log: Any, case: str) -> None:
+    """`log` is the Spark 4.3.0 case's application, with the History Server's jobs and stages (a log read from
+    elsewhere: a remote store, a History Server's download)."""
+    answers = spark43_answers(case)
+    assert log.app_id == answers["application.json"]["id"]
+    assert_same_answer(log.rest(f"applications/{log.app_id}/jobs"), answers["jobs.json"])
+    assert_same_answer(log.rest(f"applications/{log.app_id}/stages"), answers["stages.json"])
+
+
 def spark43_cases() -> list[str]:
     """The Spark 4.3.0 log folders (each has a history-server/ folder of answers)."""
     return sorted(p.name for p in SPARK43.iterdir() if (p / "history-server").is_dir())

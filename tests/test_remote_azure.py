@@ -11,7 +11,7 @@ import pytest
 import sparksword_nb as ss
 from sparksword_nb import SparkswordError
 
-from conftest import assert_same_answer, spark43_answers, spark43_log_path
+from conftest import assert_loaded_as_the_history_server_read_it, spark43_answers, spark43_log_path
 from servers import free_port, running
 
 pytest.importorskip("adlfs")
@@ -50,23 +50,17 @@ def azure(tmp_path_factory):
         yield connection
 
 
-def _same_as_the_history_server(log, case: str) -> None:
-    answers = spark43_answers(case)
-    assert log.app_id == answers["application.json"]["id"]
-    assert_same_answer(log.rest(f"applications/{log.app_id}/stages"), answers["stages.json"])
-
-
 def test_a_rolling_log_and_a_single_file_load_from_blob_storage(azure):
     options = {"connection_string": azure}
     rolling = spark43_log_path("skewed_join").name
-    _same_as_the_history_server(ss.Session().load(f"abfs://logs/history/{rolling}", cache=False,
+    assert_loaded_as_the_history_server_read_it(ss.Session().load(f"abfs://logs/history/{rolling}", cache=False,
                                                   storage_options=options), "skewed_join")
     table = ss.applications_in("az://logs/history/", storage_options=options)
     assert set(table["app_id"]) == {spark43_answers(c)["application.json"]["id"] for c in ("skewed_join", "zstd_single")}
     assert table["path"].str.startswith("az://logs/history/").all()
     single = ss.Session().load("az://logs/history/", app=spark43_answers("zstd_single")["application.json"]["id"],
                                cache=False, storage_options=options)
-    _same_as_the_history_server(single, "zstd_single")
+    assert_loaded_as_the_history_server_read_it(single, "zstd_single")
 
 
 def test_the_connection_string_from_the_environment_is_used_and_never_shown(azure, monkeypatch):

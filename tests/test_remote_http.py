@@ -13,17 +13,10 @@ import sparksword_nb as ss
 from sparksword_nb import SparkswordError
 from sparksword_nb.errors import SeveralApplications
 
-from conftest import assert_same_answer, spark43_answers, spark43_log_path
+from conftest import assert_loaded_as_the_history_server_read_it, spark43_answers, spark43_log_path
 from servers import free_port, history_server, http_files, running, spark_home
 
 CASES = ("skewed_join", "zstd_single", "inprogress")
-
-
-def _same_as_the_history_server(log, case: str) -> None:
-    answers = spark43_answers(case)
-    assert log.app_id == answers["application.json"]["id"]
-    assert_same_answer(log.rest(f"applications/{log.app_id}/jobs"), answers["jobs.json"])
-    assert_same_answer(log.rest(f"applications/{log.app_id}/stages"), answers["stages.json"])
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +59,13 @@ def test_the_history_servers_applications_are_a_table(shs):
 @pytest.mark.parametrize("case", CASES)
 def test_an_application_loads_through_the_history_servers_logs_download(shs, case):
     app_id = spark43_answers(case)["application.json"]["id"]
-    _same_as_the_history_server(ss.Session().load(shs, app=app_id, cache=False), case)
+    assert_loaded_as_the_history_server_read_it(ss.Session().load(shs, app=app_id, cache=False), case)
 
 
 def test_a_ui_page_url_copied_from_the_browser_names_its_application(shs):
     app_id = spark43_answers("skewed_join")["application.json"]["id"]
     log = ss.Session().load(f"{shs}/history/{app_id}/jobs/", cache=False)
-    _same_as_the_history_server(log, "skewed_join")
+    assert_loaded_as_the_history_server_read_it(log, "skewed_join")
 
 
 def test_an_unknown_application_is_one_line(shs):
@@ -92,7 +85,7 @@ def http(tmp_path_factory):
 def test_a_log_file_on_an_http_server_loads(http):
     pytest.importorskip("aiohttp")
     name = spark43_log_path("zstd_single").name
-    _same_as_the_history_server(ss.Session().load(f"{http}/{name}", cache=False), "zstd_single")
+    assert_loaded_as_the_history_server_read_it(ss.Session().load(f"{http}/{name}", cache=False), "zstd_single")
 
 
 def test_an_http_server_that_is_no_history_server_is_one_line(http):

@@ -11,7 +11,7 @@ import sparksword_nb as ss
 from sparksword_nb import SparkswordError
 from sparksword_nb.errors import SeveralApplications
 
-from conftest import assert_same_answer, spark43_answers, spark43_log_path
+from conftest import assert_loaded_as_the_history_server_read_it, spark43_answers, spark43_log_path
 from servers import free_port, moto_s3, running
 
 pytest.importorskip("s3fs")
@@ -48,23 +48,16 @@ def s3(tmp_path_factory):
         yield client
 
 
-def _same_as_the_history_server(log, case: str) -> None:
-    answers = spark43_answers(case)
-    assert log.app_id == answers["application.json"]["id"]
-    assert_same_answer(log.rest(f"applications/{log.app_id}/jobs"), answers["jobs.json"])
-    assert_same_answer(log.rest(f"applications/{log.app_id}/stages"), answers["stages.json"])
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_each_kind_of_log_loads_from_s3_as_the_history_server_read_it(s3, case):
     local = spark43_log_path(case)
     url = f"s3://{BUCKET}/history/{local.name}" + ("/" if local.is_dir() else "")
-    _same_as_the_history_server(ss.Session().load(url, cache=False), case)
+    assert_loaded_as_the_history_server_read_it(ss.Session().load(url, cache=False), case)
 
 
 def test_a_rolling_log_folder_by_its_own_url(s3):
     log = ss.Session().load(f"s3://{BUCKET}/one/{spark43_log_path('skewed_join').name}", cache=False)
-    _same_as_the_history_server(log, "skewed_join")
+    assert_loaded_as_the_history_server_read_it(log, "skewed_join")
 
 
 def test_a_remote_history_folder_is_a_choice_and_only_the_chosen_log_is_downloaded(s3):
@@ -80,7 +73,7 @@ def test_a_remote_history_folder_is_a_choice_and_only_the_chosen_log_is_download
     mirror = Path(os.environ["SPARKSWORD_CACHE_DIR"]) / "remote"
     before = {p.name for p in mirror.rglob("events_*")} if mirror.exists() else set()
     log = ss.Session().load(folder, app=spark43_answers("healthy")["application.json"]["id"], cache=False)
-    _same_as_the_history_server(log, "healthy")
+    assert_loaded_as_the_history_server_read_it(log, "healthy")
     fetched = {p.name for p in mirror.rglob("events_*")} - before
     assert fetched <= {p.name for p in spark43_log_path("healthy").iterdir()}
     log = ss.Session().load(folder, app="0", cache=False)  # the newest application
@@ -106,7 +99,7 @@ def test_an_unchanged_object_is_not_downloaded_again_and_a_grown_one_is(s3):
     s3.put_object(Bucket=BUCKET, Key=key, Body=whole)  # the application wrote on
     grown = ss.Session().load(f"s3://{BUCKET}/{key}")
     assert copies[0].stat().st_size == len(whole)
-    _same_as_the_history_server(grown, "inprogress")
+    assert_loaded_as_the_history_server_read_it(grown, "inprogress")
     assert grown.rows("SELECT count(*) AS n FROM tasks")[0]["n"] > tasks_then
 
 
