@@ -198,6 +198,14 @@ class Comparison:
                 "config_diff": [{k: _plain(v) for k, v in r.items()} for r in self.config_diff.to_dict("records")],
                 "stages": stages, "findings": self.findings, "notes": self.notes}
 
+    def settings(self) -> list[tuple[str, str, str]]:
+        """(key, before, after) of each setting that differs, a value Spark's default marked "(default)"."""
+        def shown(value: Any, default: bool) -> str:
+            return f"{value}{' (default)' if default else ''}"
+
+        return [(r["key"], shown(r["before"], r["before_is_default"]), shown(r["after"], r["after_is_default"]))
+                for r in self.config_diff.to_dict("records")]
+
     def text(self, width: int = 100) -> str:
         """The comparison for a terminal, `width` columns wide."""
         from .text import clip, fit_to_width
@@ -207,10 +215,7 @@ class Comparison:
             lines += [f"NOT THE SAME INPUT: {self.input_note}", ""]
         if len(self.config_diff):
             lines.append("Settings that differ")
-            for r in self.config_diff.to_dict("records"):
-                b = f"{r['before']}{' (default)' if r['before_is_default'] else ''}"
-                a = f"{r['after']}{' (default)' if r['after_is_default'] else ''}"
-                lines.append(f"  {r['key']}: {b} -> {a}")
+            lines += [f"  {key}: {b} -> {a}" for key, b, a in self.settings()]
             lines.append("")
         lines.append("Where the time went")
         for r in self.time.to_dict("records"):
@@ -243,9 +248,7 @@ class Comparison:
         frame = self.stages[["before_stage_id", "after_stage_id", "verdict", "what", "before_tasks", "after_tasks",
                              "before_wall_ms", "after_wall_ms", "before_run_ms", "after_run_ms"]]
         warn = "" if self.same_input else f"<p><b>Not the same input:</b> {esc(self.input_note)}</p>"
-        config = table_html(["setting", "before", "after"], [
-            [r["key"], f"{r['before']}{' (default)' if r['before_is_default'] else ''}",
-             f"{r['after']}{' (default)' if r['after_is_default'] else ''}"] for r in self.config_diff.to_dict("records")])
+        config = table_html(["setting", "before", "after"], [list(row) for row in self.settings()])
         stages = table_html(list(frame.columns), [["" if pd.isna(v) else v for v in row] for row in frame.values])
         return f"<div><h3>{esc(self.headline)}</h3>{warn}{config}{stages}</div>"
 

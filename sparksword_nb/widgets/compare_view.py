@@ -41,10 +41,8 @@ class CompareView(ipywidgets.VBox):
         self.after_dag.observe(lambda change: self._selected("after", change["new"]), names="selected_stage")
         warn = "" if comparison.same_input else (
             f"<div style='color:#b91c1c'><b>Not the same input:</b> {esc(comparison.input_note)}</div>")
-        settings = "".join(
-            f"<li><code>{esc(r['key'])}</code>: {esc(r['before'])}{' (default)' if r['before_is_default'] else ''} "
-            f"&rarr; {esc(r['after'])}{' (default)' if r['after_is_default'] else ''}</li>"
-            for r in comparison.config_diff.to_dict("records"))
+        settings = "".join(f"<li><code>{esc(key)}</code>: {esc(before)} &rarr; {esc(after)}</li>"
+                           for key, before, after in comparison.settings())
         head = ipywidgets.HTML(
             f"<div class='sw-compare-head'><h3 style='margin:4px 0'>{esc(comparison.headline)}</h3>{warn}"
             f"<ul style='margin:4px 0'>{settings or '<li>no Spark setting differs</li>'}</ul>"
