@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import SparkswordError  # noqa: E402
-from .store import EventLog, Session, applications_in, compare, load  # noqa: E402
+from .store import EventLog, Session, applications_in, compare, fleet, load  # noqa: E402
 from .version import __version__  # noqa: E402
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-__all__ = ["EventLog", "Session", "SparkswordError", "__version__", "applications_in", "compare", "load"]
+__all__ = ["EventLog", "Session", "SparkswordError", "__version__", "applications_in", "compare", "fleet", "load"]
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

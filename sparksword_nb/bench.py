@@ -265,3 +265,97 @@ def run_live_benchmark(copies: int = 1, steps: int = 8, source: str | None = Non
     if tmp is not None:
         tmp.cleanup()
     return 0
+
+
+def descendants_peak_mb(pid: int) -> float:
+    """The summed peak RSS (VmHWM) of the processes below `pid` that are still running (Linux /proc)."""
+    parents: dict[int, int] = {}
+    peaks: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry.name)] = int(fields.get("PPid", "0").strip() or 0)
+        peaks[int(entry.name)] = float(fields.get("VmHWM", "0 kB").split()[0]) / 1024
+    below: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - below
+        below |= frontier
+    return sum(peaks.get(p, 0.0) for p in below)
+
+
+def _fleet_folder(root: Path, apps: int) -> int:
+    """`apps` real application logs under `root` (the bundled samples, copied as often as needed into one folder
+    each copy); returns how many were written."""
+    import shutil
+
+    from .samples import list as list_samples
+
+    logs = [sample.path for sample in list_samples()]
+    written, copy = 0, 0
+    while written < apps:
+        folder = root / f"copy_{copy:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for log in logs[: apps - written]:
+            (shutil.copytree if log.is_dir() else shutil.copy2)(log, folder / log.name)
+            written += 1
+        copy += 1
+    return written
+
+
+def run_fleet_benchmark(apps: int = 200, workdir: str | None = None, spark: bool = True) -> int:
+    """Time and peak memory of a fleet of `apps` real logs on the DuckDB engine (2 worker processes) and, with
+    pyspark installed, on Spark local[2]; each in a fresh process with a fresh fleet store."""
+    base = Path(workdir or tempfile.mkdtemp(prefix="sparksword-fleet-bench-"))
+    written = _fleet_folder(base / "history", apps)
+    size = sum(f.stat().st_size for f in (base / "history").rglob("*") if f.is_file())
+    target = str(base / "history" / "*")
+    rows = []
+    duck = (
+        "import sparksword_nb as ss\n"
+        f"f = ss.fleet({target!r}, store={str(base / 'duckdb.duckdb')!r}, workers=2, progress=False)\n"
+        "assert not f.errors(), f.errors()[:3]\n"
+        "print(round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1))\n")
+    seconds, rss, child = _measure(duck)
+    rows.append(("DuckDB engine, 2 worker processes", seconds, rss, f"{float(child):.0f} MB per worker (peak)"))
+    seconds, rss, _ = _measure(
+        "import sparksword_nb as ss\n"
+        f"f = ss.fleet({target!r}, store={str(base / 'duckdb.duckdb')!r}, workers=2, progress=False)\n"
+        "assert f.read == 0\nprint(f.reused)\n")
+    rows.append(("DuckDB engine, second run (nothing changed)", seconds, rss, ""))
+    try:
+        import pyspark  # noqa: F401
+        have_spark = spark
+    except ImportError:
+        have_spark = False
+    if have_spark:
+        code = (
+            "import os\nos.environ.setdefault('PYSPARK_PYTHON', sys.executable)\n"
+            "from sparksword_nb.fleets.run import local_spark\nfrom sparksword_nb.bench import descendants_peak_mb\n"
+            "import sparksword_nb as ss\n_s = time.perf_counter()\nspark = local_spark('local[2]')\n"
+            "started = time.perf_counter() - _s\n_s = time.perf_counter()\n"
+            f"f = ss.fleet({target!r}, engine='spark', spark=spark, store={str(base / 'spark.duckdb')!r}, progress=False)\n"
+            "assert not f.errors(), f.errors()[:3]\n"
+            "print(f'{started:.1f} s to start Spark, {time.perf_counter() - _s:.1f} s for the fleet; '\n"
+            "      f'JVM + Python workers peak {descendants_peak_mb(os.getpid()):.0f} MB')\n"
+            "spark.stop()\n")
+        seconds, rss, note = _measure(code)
+        rows.append(("Spark engine, local[2]", seconds, rss, note))
+    print()
+    print(f"fleet: {written} real application logs ({size / 1e6:.1f} MB, the bundled samples copied), {os.cpu_count()} cores")
+    print(f"{'run':<46} {'wall s':>8} {'apps/s':>7} {'peak RSS MB':>12}  notes")
+    for name, seconds, rss, note in rows:
+        print(f"{name:<46} {seconds:>8.2f} {written / seconds:>7.1f} {rss:>12.0f}  {note}")
+    print("(peak RSS: the process that runs the fleet; its workers are separate processes, shown in the notes)")
+    per_log = rows[0][1] * 2 / written  # core-seconds per log on the DuckDB engine, start-up included
+    print(f"\nScale: {per_log:.2f} core-seconds per log here, so 10,000 such logs take ~{10_000 * per_log / 2 / 60:.0f} min "
+          f"on these 2 cores; on Spark (one task per log, each executor core reading its logs from shared storage) "
+          f"a 64-core cluster needs ~{10_000 * per_log / 64 / 60:.0f} min plus a few seconds of scheduling per "
+          "thousand tasks; memory per core stays one log's (the DuckDB memory limit), the driver holds one batch "
+          "of rows. Big logs cost in proportion to their size (sparksword bench), so a fleet's time follows its bytes.")
+    return 0

@@ -301,6 +301,23 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fleet(args: argparse.Namespace) -> int:
+    from .fleets.report import dumps
+    from .store import fleet
+
+    result = fleet(args.log, engine=args.engine, store=args.store, workers=args.workers,
+                   storage_options=_storage_options(args.storage_option), progress=sys.stderr.isatty())
+    try:
+        if args.output:
+            result.write_html(args.output)
+        print(dumps(result) if args.json else result.text(terminal_width()))
+        if args.output and not args.json:
+            print(f"wrote {terminal_safe(args.output)}")
+    finally:
+        result.close()
+    return 0
+
+
 def _cmd_cache(args: argparse.Namespace) -> int:
     from .store import cache_info, clear_cache
 
@@ -321,8 +338,10 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_benchmark, run_live_benchmark
+    from .bench import run_benchmark, run_fleet_benchmark, run_live_benchmark
 
+    if args.fleet:
+        return run_fleet_benchmark(apps=args.fleet, workdir=args.workdir, spark=not args.no_spark)
     if args.live:
         return run_live_benchmark(copies=args.copies or 1, source=args.source, workdir=args.workdir)
     return run_benchmark(copies=args.copies or 9, source=args.source, workdir=args.workdir, big_copies=args.big)
@@ -392,12 +411,28 @@ def build_parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="where parsed logs are cached, how much they take; clear them")
     cache.add_argument("action", choices=("info", "clear"), nargs="?", default="info")
     cache.set_defaults(func=_cmd_cache)
+    flt = with_log(sub.add_parser("fleet", help="every application under a folder, glob, remote prefix or History "
+                                                 "Server: costliest findings, idle core-hours, jobs that got slower"),
+                   one=False)
+    flt.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                     help="duckdb: worker processes on this machine (default); spark: one Spark task per application "
+                          "(a local[*] session, or spark-submit's)")
+    flt.add_argument("--workers", type=int, help="duckdb engine: worker processes (default: the cores, at most 4)")
+    flt.add_argument("--store", help="the fleet's DuckDB file (default: one per path in the cache directory); a "
+                                     "second run reads only new and changed logs")
+    flt.add_argument("--json", action="store_true", help='JSON: {"apps": [{"app_id", "name", "duration_ms", '
+                                                         '"findings": [type, ...], ...}], ...}')
+    flt.add_argument("-o", "--output", metavar="FLEET.html", help="also write an offline HTML page of the fleet")
+    flt.set_defaults(func=_cmd_fleet)
     bench = sub.add_parser("bench", help="measure load speed on a large log built from a bundled one")
     bench.add_argument("--copies", type=int, help="how many times to repeat the source log (default: 9; --live: 1)")
     bench.add_argument("--big", type=int, default=0, metavar="COPIES",
                        help="also load a log of this many copies (45: 5.2 GB, minutes to build) for its time and memory")
     bench.add_argument("--live", action="store_true",
                        help="instead: refresh a live report while a ~115 MB log grows in 8 steps")
+    bench.add_argument("--fleet", type=int, metavar="APPS",
+                       help="instead: a fleet of this many real logs on DuckDB and on Spark local[2] (e.g. 200)")
+    bench.add_argument("--no-spark", action="store_true", help="--fleet: leave out the Spark engine")
     bench.add_argument("--source", help="uncompressed single-file source log (default: the bundled many_tasks)")
     bench.add_argument("--workdir", help="where to write the big log (default: a temp dir)")
     bench.set_defaults(func=_cmd_bench)

@@ -9,6 +9,7 @@
     %sparksword playground [--stage ID]      the partition playground: free, or seeded from a stage
     %sparksword watch [PATH] [--every S]     the report of a running application, refreshed while jobs run
     %sparksword compare BEFORE AFTER [-o C]  two runs side by side; -o binds the Comparison
+    %sparksword fleet PATH [--engine E] [-o F]  every application under PATH; -o binds the Fleet
     %%sparksword [-o NAME]                   the cell is SQL over the loaded tables -> a DataFrame
 
 Settings: `%config SparkswordMagics.max_dag_nodes = 500` (see `%config SparkswordMagics`). Problems with
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 COLOR_BY_CHOICES = STAGE_METRIC_KEYS
 TASK_METRIC_CHOICES = ("duration", "run_time", "gc_time", "input", "shuffle_read", "shuffle_write",
                        "spill_memory", "spill_disk")
-SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "timeline", "list", "use", "playground", "watch", "compare")
+SUBCOMMANDS = ("dag", "skew", "insights", "sql-plan", "timeline", "list", "use", "playground", "watch", "compare", "fleet")
 _TRAILING_SEMICOLON = re.compile(r"\s*;\s*$")
 
 
@@ -137,6 +138,8 @@ class SparkswordMagics(Magics):
     @argument("--stage", type=int, help="playground: start from this reduce stage of the log (default: free mode)")
     @argument("--every", type=float, default=2.0, metavar="SECONDS",
               help="watch: how often to look at the log (default: %(default)s)")
+    @argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+              help="fleet: worker processes on this machine, or Spark (the kernel's SparkSession, else a local one)")
     def sparksword(self, line: str = "", cell: str | None = None) -> Any:
         """Load a Spark event log and show its stage DAG, task skew and insights; SQL in cell form.
 
@@ -147,6 +150,8 @@ class SparkswordMagics(Magics):
         %sparksword playground [--stage ID]     partition playground (free; seeded from a stage with --stage)
         %sparksword watch [PATH] [--every S]    live report of the running SparkSession (or PATH) until it ends
         %sparksword compare BEFORE AFTER        two runs: loaded logs' names, EventLog variables, paths
+        %sparksword fleet PATH [--engine E]     every application under a folder, glob, remote prefix or
+                                                History Server: costliest findings, idle cores, slower jobs
         %%sparksword [-o NAME] [--app NAME]     the cell is SQL over the loaded tables -> DataFrame
 
         A trailing `;` hides the output. Settings: `%config SparkswordMagics`.
@@ -351,6 +356,22 @@ class SparkswordMagics(Magics):
         from .widgets.compare_view import CompareView
 
         return CompareView(comparison), comparison
+
+    def _cmd_fleet(self, args: Any) -> tuple[Any, Any]:
+        path = self._one_arg(args, "PATH (a history folder, glob, remote prefix or History Server URL)")
+        from .ingest.spark_session import active_spark
+        from .store import fleet
+        from .widgets.fleet_view import FleetView
+
+        result = fleet(os.path.expanduser(path), engine=args.engine,
+                       spark=active_spark() if args.engine == "spark" else None)
+        where = {r["key"]: (r["path"], r["app"]) for r in result.apps.to_dict("records")}
+
+        def open_app(key: str) -> Any:
+            path, app = where[key]
+            return self._load(path, app)[0]
+
+        return FleetView(result, open_app), result
 
     def _run_log(self, word: str) -> EventLog:
         """A run named by a loaded log's name, a variable holding an EventLog (or SparkSession), or a path."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .compare import Comparison
+    from .fleets import Fleet
     from .timeline import TimeAccount
 
 # Bump when the tables' shape changes, so old cache files are not reused.
@@ -546,3 +547,21 @@ def applications_in(path: str | Path, *, storage_options: dict[str, Any] | None 
     if isinstance(path, str) and is_remote(path):
         table["path"] = shown  # a remote log's one application: where it is, not its copy in the cache
     return table
+
+
+def fleet(path: str | Path, *, engine: str = "duckdb", store: str | Path | None = None, workers: int | None = None,
+          spark: Any = None, storage_options: dict[str, Any] | None = None, progress: bool = True) -> Fleet:
+    """Every application under `path` (a history folder, a glob, a remote prefix or a History Server URL), each
+    loaded and diagnosed once, as a `Fleet`: per application its id, name, user, start, duration, executors,
+    core-hours used and idle, status and findings; across them the costliest findings, idle core-hours and the
+    jobs that got slower.
+
+    `engine`: ``"duckdb"`` (default; `workers` processes on this machine, each under the memory limit) or
+    ``"spark"`` (one Spark task per application on `spark`, a SparkSession; default a local one). The rows are
+    kept in `store` (a DuckDB file; default one per `path` in the cache directory), so a second call reads only
+    new and changed logs.
+    """
+    from .fleets import run_fleet
+
+    return run_fleet(path, engine=engine, store=store, workers=workers, spark=spark,  # type: ignore[arg-type]
+                     storage_options=storage_options, progress=progress)

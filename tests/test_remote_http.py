@@ -56,6 +56,25 @@ def test_the_history_servers_applications_are_a_table(shs):
         ss.Session().load(shs, cache=False)
 
 
+def test_a_fleet_of_a_history_server_is_its_applications_as_it_lists_them(shs, tmp_path):
+    fleet = ss.fleet(shs, store=tmp_path / "fleet.duckdb", workers=2, progress=False)
+    assert not fleet.errors()
+    apps = fleet.apps
+    assert set(apps["app_id"]) == {spark43_answers(c)["application.json"]["id"] for c in CASES}
+    for case in CASES:
+        hs = spark43_answers(case)["application.json"]
+        row = apps[apps["app_id"] == hs["id"]].iloc[0]
+        assert row["status"] == ("completed" if hs["attempts"][0]["completed"] else "in progress")
+        if hs["attempts"][0]["completed"]:
+            assert row["duration_ms"] == hs["attempts"][0]["duration"]
+        assert row["key"].startswith(f"{shs}#")
+    fleet.close()
+    again = ss.fleet(shs, store=tmp_path / "fleet.duckdb", progress=False)
+    # the finished applications are current; the one in progress may have moved on, so it is read again
+    assert again.reused >= len(CASES) - 1
+    again.close()
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_an_application_loads_through_the_history_servers_logs_download(shs, case):
     app_id = spark43_answers(case)["application.json"]["id"]

@@ -3,6 +3,7 @@ Server's for the same log."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,29 @@ def test_cache_info_counts_the_downloaded_copies_and_clear_removes_them(s3, tmp_
     assert main(["cache", "clear"]) == 0
     assert f"removed 1 cached parse and {2 * copies} downloaded files of remote logs" in capsys.readouterr().out
     assert not (tmp_path / "cache" / "remote").exists()
+
+
+def test_a_fleet_of_an_s3_prefix_equals_the_fleet_of_the_same_logs_on_disk(s3, tmp_path):
+    local = tmp_path / "history"
+    local.mkdir()
+    for case in CASES:
+        source = spark43_log_path(case)
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, local / source.name)
+    columns = ["app_id", "name", "user", "start_ms", "duration_ms", "status", "core_ms_allocated", "core_ms_busy"]
+    on_disk = ss.fleet(local, store=tmp_path / "local.duckdb", progress=False)
+    remote = ss.fleet(f"s3://{BUCKET}/history/", store=tmp_path / "s3.duckdb", workers=2, progress=False)
+    assert remote.read == len(CASES) and not remote.errors()
+    ours = remote.apps.sort_values("app_id", ignore_index=True)
+    assert ours[columns].equals(on_disk.apps.sort_values("app_id", ignore_index=True)[columns])
+    for row in ours.to_dict("records"):
+        case = next(c for c in CASES if spark43_answers(c)["application.json"]["id"] == row["app_id"])
+        attempt = spark43_answers(case)["application.json"]["attempts"][0]
+        assert row["duration_ms"] == attempt["duration"] and (row["status"] == "completed") == attempt["completed"]
+        assert row["key"].startswith(f"s3://{BUCKET}/history/#")
+    assert [sorted(t) for t in ours["finding_types"]] == [
+        sorted(t) for t in on_disk.apps.sort_values("app_id", ignore_index=True)["finding_types"]]
+    remote.close()
+    again = ss.fleet(f"s3://{BUCKET}/history/", store=tmp_path / "s3.duckdb", progress=False)
+    assert (again.read, again.reused) == (0, len(CASES))  # the listing says nothing changed: nothing fetched
+    again.close()
+    on_disk.close()

@@ -14,7 +14,9 @@ from .registry import AppContext, Detector, register
 IDLE_SHARE = 0.5
 IDLE_FLOOR_MS = 60_000
 
-IDLE = """
+# Core time allocated (each executor's cores over its lifetime, until removed or `$end_ms`) and used by tasks;
+# the fleet view reports the same numbers as core-hours used and idle.
+CORE_TIME = """
 WITH alloc AS (
   SELECT count(*) AS executors, sum(cores) AS cores,
     sum(cores * greatest(COALESCE(removed_ms, $end_ms) - added_ms, 0)) AS allocated_core_ms
@@ -22,6 +24,9 @@ WITH alloc AS (
 ),
 busy AS (SELECT COALESCE(sum(duration_ms), 0) AS busy_core_ms, count(*) AS task_attempts FROM tasks)
 SELECT * FROM alloc, busy
+"""
+
+IDLE = CORE_TIME + """
 WHERE allocated_core_ms > 0
   AND allocated_core_ms - busy_core_ms >= $idle_share * allocated_core_ms
   AND allocated_core_ms - busy_core_ms >= $idle_floor

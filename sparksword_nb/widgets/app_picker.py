@@ -17,6 +17,17 @@ from ..text import human_bytes, human_ms, plural
 _COLUMNS = ("app", "name", "start", "duration", "status", "size")
 
 
+def show_in(output: ipywidgets.Output, load: Callable[[str], Any], app: str) -> Any:
+    """Replace what `output` shows with what `load(app)` returns (an application's report); returns it."""
+    output.clear_output()
+    with output:
+        result = load(app)
+        from IPython.display import display
+
+        display(result)
+    return result
+
+
 def _cells(row: pd.Series) -> list[str]:
     start = row["start"]
     return [str(row["app"]), str(row["name"]) if isinstance(row["name"], str) else "",
@@ -54,12 +65,7 @@ class AppPicker(ipywidgets.VBox):
     def pick(self, app: str) -> Any:
         """Load application `app` and show its report below the table; returns the report."""
         self.picked = app
-        self.output.clear_output()
-        with self.output:
-            self.result = self._load(app)
-            from IPython.display import display
-
-            display(self.result)
+        self.result = show_in(self.output, self._load, app)
         return self.result
 
     def __repr__(self) -> str:

@@ -12,19 +12,16 @@ from browser.logs import write_hostile_log
 CASE = "skewed_join"
 
 
-def _notebook(log_path: str, hostile_path: str) -> nbformat.NotebookNode:
-    cells = [
-        "%load_ext sparksword_nb",
-        f"%sparksword {log_path}",
-        "report = _\nprint('loaded', type(report).__name__)",
-        "print(f'selected = {report.selected_stage} skew = {report.skew.stage} '\n"
-        "      f'insights = {report.insights.selected_stage}')",
-        f"%sparksword {hostile_path}",
-    ]
+def _open_notebook(browser, url: str, root, name: str, cells: list[str]):
+    """Write a notebook of `cells` into JupyterLab's folder, open it in a new page, wait for its kernel."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
+    nbformat.write(nb, root / name)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lab/tree/{name}?reset")
+    page.locator("#jp-main-statusbar >> text=Idle").first.wait_for(timeout=90_000)
+    return page
 
 
 def _run_cell(page, index: int) -> None:
@@ -35,14 +32,17 @@ def _run_cell(page, index: int) -> None:
 def test_report_in_jupyterlab(jupyterlab, browser, tmp_path, artifacts):
     url, root = jupyterlab
     hostile = write_hostile_log(root_conftest.spark43_log_path(CASE), tmp_path / "hostile-app")
-    nbformat.write(_notebook(str(root_conftest.spark43_log_path(CASE)), str(hostile)), root / "report.ipynb")
     stage_ids = sorted(s["stageId"] for s in root_conftest.spark43_answers(CASE)["stages.json"])
-
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = _open_notebook(browser, url, root, "report.ipynb", [
+        "%load_ext sparksword_nb",
+        f"%sparksword {root_conftest.spark43_log_path(CASE)}",
+        "report = _\nprint('loaded', type(report).__name__)",
+        "print(f'selected = {report.selected_stage} skew = {report.skew.stage} '\n"
+        "      f'insights = {report.insights.selected_stage}')",
+        f"%sparksword {hostile}",
+    ])
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{url}/lab/tree/report.ipynb?reset")
-    page.locator("#jp-main-statusbar >> text=Idle").first.wait_for(timeout=90_000)
     for i in range(4):
         _run_cell(page, i)
 
@@ -92,17 +92,11 @@ def test_report_in_jupyterlab(jupyterlab, browser, tmp_path, artifacts):
 def test_a_folder_of_applications_opens_the_clicked_row_in_jupyterlab(jupyterlab, browser, artifacts):
     url, root = jupyterlab
     folder = root_conftest.SPARK_TESTS / "logs"
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
-        "%load_ext sparksword_nb", f"%sparksword {folder} -o picked", "print('picked', picked.app_id)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "picker.ipynb")
     import sparksword_nb as ss
 
     expected = ss.applications_in(folder)["app_id"][2]
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/lab/tree/picker.ipynb?reset")
-    page.locator("#jp-main-statusbar >> text=Idle").first.wait_for(timeout=90_000)
+    page = _open_notebook(browser, url, root, "picker.ipynb", [
+        "%load_ext sparksword_nb", f"%sparksword {folder} -o picked", "print('picked', picked.app_id)"])
     _run_cell(page, 0)
     _run_cell(page, 1)
     button = page.get_by_role("button", name="open 2", exact=True)
@@ -122,15 +116,9 @@ def test_a_folder_of_applications_opens_the_clicked_row_in_jupyterlab(jupyterlab
 
 def test_compare_view_links_the_two_dags_in_jupyterlab(jupyterlab, browser, artifacts):
     url, root = jupyterlab
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
+    page = _open_notebook(browser, url, root, "compare.ipynb", [
         "%load_ext sparksword_nb", "%sparksword compare pair_b_static pair_b_aqe -o comparison",
-        "view = _\nprint('twin', view.after_dag.selected_stage, 'row', view.selected_pair)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "compare.ipynb")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/lab/tree/compare.ipynb?reset")
-    page.locator("#jp-main-statusbar >> text=Idle").first.wait_for(timeout=90_000)
+        "view = _\nprint('twin', view.after_dag.selected_stage, 'row', view.selected_pair)"])
     _run_cell(page, 0)
     _run_cell(page, 1)
     dags = page.locator(".jp-OutputArea-output svg.sw-dag")
@@ -151,3 +139,32 @@ def test_compare_view_links_the_two_dags_in_jupyterlab(jupyterlab, browser, arti
         path=str(artifacts / "jupyterlab-compare.png"))
     page.close()
     (root / "compare.ipynb").unlink()
+
+
+def test_the_fleet_of_a_history_folder_in_jupyterlab_opens_a_chosen_application(jupyterlab, browser, artifacts):
+    url, root = jupyterlab
+    folder = root_conftest.SPARK_TESTS / "logs"
+    import sparksword_nb as ss
+
+    chosen = ss.applications_in(folder)["app_id"][3]
+    page = _open_notebook(browser, url, root, "fleet.ipynb", [
+        "%load_ext sparksword_nb", f"%sparksword fleet {folder} -o fl",
+        "print('fleet', len(fl.apps), fl.slower()['name'].tolist())"])
+    _run_cell(page, 0)
+    _run_cell(page, 1)
+    view = page.locator(".jp-OutputArea-output", has_text="Findings that cost the most")
+    view.wait_for(timeout=120_000)
+    # the slower job's durations are drawn as a line, the latest run marked
+    expect(view.locator(".sw-fleet svg polyline")).to_have_count(1)
+    expect(view.locator(".sw-fleet", has_text="slower: 26.9 s")).to_be_visible()
+    view.screenshot(path=str(artifacts / "jupyterlab-fleet.png"))
+    choice = view.locator("select")
+    label = next(text for text in choice.locator("option").all_inner_texts() if text.startswith(chosen))
+    choice.select_option(label=label)
+    view.get_by_role("button", name="open", exact=True).click()
+    view.locator(".sw-report svg.sw-dag").wait_for(timeout=90_000)
+    expect(view.locator(".sw-report", has_text=chosen).first).to_be_visible()
+    _run_cell(page, 2)
+    expect(page.locator(".jp-OutputArea-output", has_text="fleet 18 ['Spark shell']")).to_be_visible(timeout=30_000)
+    page.close()
+    (root / "fleet.ipynb").unlink()
