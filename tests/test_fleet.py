@@ -222,3 +222,11 @@ def test_spark_engine_gives_the_same_fleet_as_duckdb(fleet, tmp_path):
     for key, app in theirs.items():
         assert {c: ours[key][c] for c in columns} == {c: app[c] for c in columns}, key
     assert on_spark["findings_by_type"] == fleet.to_json()["findings_by_type"]
+
+
+def test_a_fleet_kept_in_a_notebook_leaves_its_store_free_for_the_next_run(fleet):
+    # `fleet` stays open in this process, as in a kernel; another process (the CLI, a scheduled job) runs again
+    done = subprocess.run([sys.executable, "-m", "sparksword_nb.cli", "fleet", str(HISTORY), "--store",
+                           fleet.store.path], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"(0 read now, {len(fleet.apps)} unchanged since the last run" in done.stdout

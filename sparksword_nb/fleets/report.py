@@ -35,7 +35,7 @@ ORDER BY a.start_ms DESC NULLS LAST, a.key
 # with each other: two findings about the same slow stage share their time).
 _COSTLY = """
 SELECT type, count(DISTINCT key) AS apps, count(*) AS findings, sum(impact_ms) AS impact_ms,
-  count(*) FILTER (WHERE severity = 'high') AS high, arg_max(app_id, impact_ms) AS worst_app_id,
+  count(*) FILTER (WHERE severity = 'high') AS high, first(app_id ORDER BY impact_ms DESC, app_id) AS worst_app_id,
   max(impact_ms) AS worst_impact_ms
 FROM findings GROUP BY type ORDER BY impact_ms DESC, apps DESC, type
 """

@@ -132,8 +132,7 @@ def run_fleet(target: str | Path, *, engine: Engine = "duckdb", store: str | Pat
                 if on_result is not None:
                     on_result(result)
                 bar.update(1)
-        fleet_store.con.execute("CHECKPOINT")
-        return Fleet(fleet_store, target=target, engine=engine, read=len(todo), reused=skipped)
+        return Fleet(fleet_store.detached(), target=target, engine=engine, read=len(todo), reused=skipped)
     except BaseException:
         fleet_store.close()
         raise

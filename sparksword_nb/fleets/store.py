@@ -91,6 +91,20 @@ class FleetStore:
         """Close the file (a fleet run leaves it for the next one)."""
         self.con.close()
 
+    def detached(self) -> FleetStore:
+        """Close the file and return an in-memory copy of its rows: a notebook that keeps a fleet open does not
+        hold the file's lock, so the next run (another kernel, the CLI, a scheduled job) can write it."""
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        copy = FleetStore(":memory:")
+        copy.path = self.path
+        copy.con.execute(f"ATTACH '{self.path.replace(chr(39), chr(39) * 2)}' AS _file (READ_ONLY)")
+        copy.con.execute("DELETE FROM fleet_meta")
+        for table in ("fleet_meta", "apps", "findings"):
+            copy.con.execute(f"INSERT INTO {table} SELECT * FROM _file.{table}")
+        copy.con.execute("DETACH _file")
+        return copy
+
 
 def _quoted(columns: tuple[str, ...]) -> list[str]:
     return [f'"{c}"' for c in columns]
