@@ -395,6 +395,10 @@ def _lines_09() -> list[str]:
     for side in ("map", "reduce"):
         (b, b_tasks), (a, a_tasks) = ran["pair_b_static"][side], ran["pair_b_aqe"][side]
         lines.append(f"static stage {b} -> AQE stage {a}: {b_tasks} -> {a_tasks} tasks")
+    # the fleet's row of each run: its duration and state as the History Server lists the application
+    for case in ("pair_b_aqe", "pair_b_p16", "pair_b_static"):
+        attempt = _answers(case)["application.json"]["attempts"][0]
+        lines.append(f"{case:<14} {attempt['duration']:>5} ms {'completed' if attempt['completed'] else 'in progress'}:")
     return lines
 
 

@@ -94,6 +94,8 @@ class FleetStore:
     def detached(self) -> FleetStore:
         """Close the file and return an in-memory copy of its rows: a notebook that keeps a fleet open does not
         hold the file's lock, so the next run (another kernel, the CLI, a scheduled job) can write it."""
+        if self.path == ":memory:":
+            return self
         self.con.execute("CHECKPOINT")
         self.con.close()
         copy = FleetStore(":memory:")
