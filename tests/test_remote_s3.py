@@ -187,4 +187,14 @@ def test_a_fleet_of_an_s3_prefix_equals_the_fleet_of_the_same_logs_on_disk(s3, t
     again = ss.fleet(f"s3://{BUCKET}/history/", store=tmp_path / "s3.duckdb", progress=False)
     assert (again.read, again.reused) == (0, len(CASES))  # the listing says nothing changed: nothing fetched
     again.close()
+    # one object of the rolling log is written again (as Spark rewrites its last file): that application only
+    rolling = spark43_log_path("rolling")
+    last = sorted(rolling.iterdir())[-1]
+    s3.upload_file(str(last), BUCKET, f"history/{rolling.name}/{last.name}")
+    third = ss.fleet(f"s3://{BUCKET}/history/", store=tmp_path / "s3.duckdb", progress=False)
+    assert (third.read, third.reused) == (1, len(CASES) - 1)
+    rolled = third.apps[third.apps["key"].str.endswith(rolling.name.removeprefix("eventlog_v2_"))]
+    assert list(rolled["app_id"]) == [spark43_answers("rolling")["application.json"]["id"]]
+    assert list(rolled["load_s"] > 0) == [True]
+    third.close()
     on_disk.close()

@@ -27,23 +27,21 @@ def fleet_jobs(target: str, *, storage_options: dict[str, Any] | None = None) ->
     """One job per application attempt under `target` (a history folder, a glob, a remote prefix or a History
     Server), each with the fingerprint that tells whether a stored row is still current."""
     from ..ingest.history_server import is_history_server_url
-    from ..ingest.remote import display_url, is_remote
+    from ..ingest.remote import display_url, is_remote, list_logs
     from ..ingest.sources import discover
 
-    if is_history_server_url(target) or is_remote(target):
+    if is_history_server_url(target):
         from ..store import applications_in
 
-        table = applications_in(target, storage_options=storage_options)
+        # the server's listing: a finished attempt does not change; one in progress is read again on every run
+        return [FleetJob(key=f"{display_url(target)}#{row['app']}", fingerprint=json.dumps([row["status"]]),
+                         target=target, app=str(row["app"]))
+                for row in applications_in(target).to_dict("records")]
+    if is_remote(target):
         shown = display_url(target)
-        jobs = []
-        for row in table.to_dict("records"):
-            size = None if row["size_bytes"] is None or row["size_bytes"] != row["size_bytes"] else int(row["size_bytes"])
-            duration = row["duration_ms"]
-            duration = None if duration is None or duration != duration else int(duration)
-            jobs.append(FleetJob(key=f"{shown}#{row['app']}", fingerprint=json.dumps([size, row["status"], duration]),
-                                 target=target, app=str(row["app"]), storage_options=storage_options, size_bytes=size,
-                                 in_progress=row["status"] == "in progress"))
-        return jobs
+        return [FleetJob(key=f"{shown}#{name}", fingerprint=version, target=target, app=name,
+                         storage_options=storage_options, size_bytes=size)
+                for name, version, size in list_logs(target, storage_options=storage_options)]
     jobs = []
     for app_log in discover(os.path.expanduser(target)):
         try:
@@ -52,7 +50,7 @@ def fleet_jobs(target: str, *, storage_options: dict[str, Any] | None = None) ->
             continue  # removed while we listed: it is not in the folder any more
         where = app_log.files[0].parent if app_log.rolling else app_log.files[0]
         jobs.append(FleetJob(key=str(where), fingerprint=json.dumps(fingerprint), app_log=app_log,
-                             size_bytes=sum(size for _, size, _ in fingerprint), in_progress=app_log.in_progress))
+                             size_bytes=sum(size for _, size, _ in fingerprint)))
     return jobs
 
 
@@ -113,8 +111,9 @@ def run_fleet(target: str | Path, *, engine: Engine = "duckdb", store: str | Pat
         held = fleet_store.fingerprints()
         listed = {job.key for job in jobs}
         fleet_store.forget([key for key in held if key not in listed])
-        # an error is tried again on every run: it may have been this machine (memory, network), not the log
-        todo = [job for job in jobs if held.get(job.key, (None, "error"))[1] == "error"
+        # read again: new and changed logs, applications still running (their listing may not show it), and
+        # errors (it may have been this machine: memory, network; not the log)
+        todo = [job for job in jobs if held.get(job.key, (None, "error"))[1] in ("error", "in progress")
                 or held[job.key][0] != job.fingerprint]
         skipped = len(jobs) - len(todo)
         workers = max(1, workers or min(4, os.cpu_count() or 1))

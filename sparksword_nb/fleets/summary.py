@@ -38,7 +38,6 @@ class FleetJob:
     app: str | None = None
     storage_options: dict[str, Any] | None = None
     size_bytes: int | None = None
-    in_progress: bool = False
 
 
 @dataclass
@@ -56,7 +55,7 @@ def _status(log: EventLog, in_progress: bool) -> str:
     return "completed" if app["completed"] else "no end event"
 
 
-def summarize(log: EventLog, job: FleetJob, *, load_s: float) -> FleetResult:
+def summarize(log: EventLog, job: FleetJob, *, in_progress: bool, load_s: float) -> FleetResult:
     """The fleet's row for a loaded application and one row per finding of the detectors."""
     app = log.rows("SELECT name, \"user\", spark_version FROM applications")[0]
     account = log.time_account()
@@ -67,7 +66,7 @@ def summarize(log: EventLog, job: FleetJob, *, load_s: float) -> FleetResult:
         "key": job.key, "fingerprint": job.fingerprint, "app": job.app or (job.app_log.log_name if job.app_log else None),
         "app_id": log.app_id, "attempt_id": log.attempt_id or None, "name": app["name"], "user": app["user"],
         "spark_version": app["spark_version"], "start_ms": account.start_ms, "end_ms": account.end_ms,
-        "duration_ms": account.duration_ms, "status": _status(log, job.in_progress),
+        "duration_ms": account.duration_ms, "status": _status(log, in_progress),
         # no executor with known cores (Spark 1.x local mode logs none): unknown, not zero
         "executors": core.get("executors") or None, "cores": core.get("cores"),
         "core_ms_allocated": allocated, "core_ms_busy": busy,
@@ -96,17 +95,16 @@ def failed(job: FleetJob, error: str, load_s: float = 0.0) -> FleetResult:
 def summarize_job(job: FleetJob, memory_limit: str | None = None) -> FleetResult:
     """Load `job`'s application in a session of its own, summarize it, close the session. Never raises: a log that
     cannot be read becomes an error row, so one bad log does not stop a fleet of thousands."""
-    from ..store import Session
+    from ..store import Session, find_app_log
 
     started = time.perf_counter()
     session: Session | None = None
     try:
         session = Session(memory_limit=memory_limit)
-        if job.app_log is not None:
-            log = session.load_app_log(job.app_log, cache=False, progress=False)
-        else:
-            log = session.load(job.target, app=job.app, cache=False, storage_options=job.storage_options)
-        return summarize(log, job, load_s=time.perf_counter() - started)
+        # a remote application is copied into this machine's mirror first (a Spark executor: its own)
+        app_log = job.app_log or find_app_log(job.target, app=job.app, storage_options=job.storage_options)
+        log = session.load_app_log(app_log, cache=False, progress=False)
+        return summarize(log, job, in_progress=app_log.in_progress, load_s=time.perf_counter() - started)
     except SparkswordError as err:
         return failed(job, str(err), time.perf_counter() - started)
     except Exception as err:  # noqa: BLE001 - a fleet reports a log it cannot read and goes on

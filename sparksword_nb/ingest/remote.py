@@ -204,6 +204,37 @@ def localize(url: str, *, app: str | None, storage_options: dict[str, Any] | Non
     return local
 
 
+def list_logs(url: str, *, storage_options: dict[str, Any] | None = None) -> list[tuple[str, str, int | None]]:
+    """``(log name, version, size)`` of every application log under the remote `url`, from listings only (no
+    object is read): the log name is what :func:`localize` takes as `app`, the version changes whenever one of
+    the log's objects does (its ETag, size, modification time), so a fleet knows what to read again."""
+    fs, path = _filesystem(url, storage_options)
+    with _remote_errors(url):
+        info = fs.info(path)
+    if info.get("type") != "directory":
+        name = posixpath.basename(path)
+        return [(log_name_of(name, is_dir=False), json.dumps(_version(info), sort_keys=True), info.get("size"))]
+    entries = _list(fs, path, url)
+    if _is_one_log_folder(posixpath.basename(path), entries):
+        entries, single = [info | {"name": path}], entries
+    else:
+        single = None
+    found: list[tuple[str, str, int | None]] = []
+    for entry in entries:
+        name = posixpath.basename(entry["name"].rstrip("/"))
+        if entry.get("type") == "directory":
+            files = single if single is not None else _list(fs, entry["name"], url)
+            parts = sorted((posixpath.basename(f["name"]), _version(f)) for f in files if f.get("type") == "file")
+            version = json.dumps(parts, sort_keys=True)
+            size = sum(int(f.get("size") or 0) for f in files if f.get("type") == "file")
+            found.append((log_name_of(name, is_dir=True), version, size))
+        elif entry.get("size", 1):
+            found.append((log_name_of(name, is_dir=False), json.dumps(_version(entry), sort_keys=True), entry.get("size")))
+    if not found:
+        raise SparkswordError("no Spark event logs found in this folder", path=display_url(url))
+    return found
+
+
 def _choose(logs: dict[str, dict[str, Any]], app: str | None, fs: Any, url: str) -> str:
     if app is None:
         if len(logs) == 1:
