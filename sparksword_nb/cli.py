@@ -344,7 +344,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         return run_fleet_benchmark(apps=args.fleet, workdir=args.workdir, spark=not args.no_spark)
     if args.live:
         return run_live_benchmark(copies=args.copies or 1, source=args.source, workdir=args.workdir)
-    return run_benchmark(copies=args.copies or 9, source=args.source, workdir=args.workdir, big_copies=args.big)
+    return run_benchmark(copies=args.copies or 9, source=args.source, workdir=args.workdir, big_copies=args.big,
+                         shs=args.shs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -430,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also load a log of this many copies (45: 5.2 GB, minutes to build) for its time and memory")
     bench.add_argument("--live", action="store_true",
                        help="instead: refresh a live report while a ~115 MB log grows in 8 steps")
+    bench.add_argument("--shs", action="store_true",
+                       help="also time the real History Server replaying the same log (needs pyspark and Java)")
     bench.add_argument("--fleet", type=int, metavar="APPS",
                        help="instead: a fleet of this many real logs on DuckDB and on Spark local[2] (e.g. 200)")
     bench.add_argument("--no-spark", action="store_true", help="--fleet: leave out the Spark engine")
