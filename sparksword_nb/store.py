@@ -550,7 +550,8 @@ def applications_in(path: str | Path, *, storage_options: dict[str, Any] | None 
 
 
 def fleet(path: str | Path, *, engine: str = "duckdb", store: str | Path | None = None, workers: int | None = None,
-          spark: Any = None, storage_options: dict[str, Any] | None = None, progress: bool = True) -> Fleet:
+          spark: Any = None, storage_options: dict[str, Any] | None = None, memory_limit: str | None = None,
+          progress: bool = True) -> Fleet:
     """Every application under `path` (a history folder, a glob, a remote prefix or a History Server URL), each
     loaded and diagnosed once, as a `Fleet`: per application its id, name, user, start, duration, executors,
     core-hours used and idle, status and findings; across them the costliest findings, idle core-hours and the
@@ -559,9 +560,10 @@ def fleet(path: str | Path, *, engine: str = "duckdb", store: str | Path | None 
     `engine`: ``"duckdb"`` (default; `workers` processes on this machine, each under the memory limit) or
     ``"spark"`` (one Spark task per application on `spark`, a SparkSession; default a local one). The rows are
     kept in `store` (a DuckDB file; default one per `path` in the cache directory), so a second call reads only
-    new and changed logs.
+    new and changed logs. `memory_limit` bounds each application's load (default SPARKSWORD_MEMORY_LIMIT), on
+    every worker or executor.
     """
     from .fleets import run_fleet
 
     return run_fleet(path, engine=engine, store=store, workers=workers, spark=spark,  # type: ignore[arg-type]
-                     storage_options=storage_options, progress=progress)
+                     storage_options=storage_options, memory_limit=memory_limit, progress=progress)

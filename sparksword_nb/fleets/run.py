@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -22,6 +22,7 @@ from .summary import FleetJob, FleetResult, failed, summarize_job
 
 Engine = Literal["duckdb", "spark"]
 ENGINES = ("duckdb", "spark")
+
 
 def fleet_jobs(target: str, *, storage_options: dict[str, Any] | None = None) -> list[FleetJob]:
     """One job per application attempt under `target` (a history folder, a glob, a remote prefix or a History
@@ -63,11 +64,12 @@ def _on_processes(jobs: list[FleetJob], workers: int, memory_limit: str | None) 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending = {pool.submit(summarize_job, job, memory_limit): job for job in jobs}
         for future in as_completed(pending):
+            job = pending.pop(future)  # a done job's result is stored, not kept here
             try:
                 yield future.result()
             except BrokenProcessPool:
-                yield failed(pending[future], f"{pending[future].key}: the worker process reading it died (out of "
-                                              "memory? lower SPARKSWORD_MEMORY_LIMIT or --workers)")
+                yield failed(job, f"{job.key}: the worker process reading it died (out of memory? lower "
+                                  "SPARKSWORD_MEMORY_LIMIT or --workers)")
 
 
 def _on_spark(jobs: list[FleetJob], spark: Any, memory_limit: str | None) -> Iterator[FleetResult]:
@@ -96,8 +98,7 @@ def local_spark(master: str = "local[*]") -> Any:
 
 def run_fleet(target: str | Path, *, engine: Engine = "duckdb", store: str | Path | None = None,
               workers: int | None = None, spark: Any = None, storage_options: dict[str, Any] | None = None,
-              memory_limit: str | None = None, progress: bool = True,
-              on_result: Callable[[FleetResult], None] | None = None) -> Fleet:
+              memory_limit: str | None = None, progress: bool = True) -> Fleet:
     """Read every application under `target` that the fleet store does not hold as it is now, and answer from
     the store. See :func:`sparksword_nb.fleet` for the arguments."""
     from tqdm.auto import tqdm
@@ -117,6 +118,8 @@ def run_fleet(target: str | Path, *, engine: Engine = "duckdb", store: str | Pat
                 or held[job.key][0] != job.fingerprint]
         skipped = len(jobs) - len(todo)
         workers = max(1, workers or min(4, os.cpu_count() or 1))
+        # passed on explicitly: Spark executors do not see this process's environment
+        memory_limit = memory_limit or os.environ.get("SPARKSWORD_MEMORY_LIMIT")
         if not todo:
             results: Iterator[FleetResult] = iter(())
         elif engine == "spark":
@@ -128,8 +131,6 @@ def run_fleet(target: str | Path, *, engine: Engine = "duckdb", store: str | Pat
         with tqdm(total=len(todo), desc="sparksword fleet", unit="app", disable=not progress or not todo) as bar:
             for result in results:
                 fleet_store.put(result)
-                if on_result is not None:
-                    on_result(result)
                 bar.update(1)
         return Fleet(fleet_store.detached(), target=target, engine=engine, read=len(todo), reused=skipped)
     except BaseException:
