@@ -28,21 +28,18 @@ def fleet_jobs(target: str, *, storage_options: dict[str, Any] | None = None) ->
     """One job per application attempt under `target` (a history folder, a glob, a remote prefix or a History
     Server), each with the fingerprint that tells whether a stored row is still current."""
     from ..ingest.history_server import is_history_server_url
+    from ..ingest.history_server import list_logs as list_server_logs
     from ..ingest.remote import display_url, is_remote, list_logs
     from ..ingest.sources import discover
 
-    if is_history_server_url(target):
-        from ..store import applications_in
-
-        # the server's listing: a finished attempt does not change; one in progress is read again on every run
-        return [FleetJob(key=f"{display_url(target)}#{row['app']}", fingerprint=json.dumps([row["status"]]),
-                         target=target, app=str(row["app"]))
-                for row in applications_in(target).to_dict("records")]
-    if is_remote(target):
+    if is_history_server_url(target) or is_remote(target):
+        # listings only: nothing is downloaded to learn what changed
+        listed = (list_server_logs(target) if is_history_server_url(target)
+                  else list_logs(target, storage_options=storage_options))
         shown = display_url(target)
         return [FleetJob(key=f"{shown}#{name}", fingerprint=version, target=target, app=name,
                          storage_options=storage_options, size_bytes=size)
-                for name, version, size in list_logs(target, storage_options=storage_options)]
+                for name, version, size in listed]
     jobs = []
     for app_log in discover(os.path.expanduser(target)):
         try:

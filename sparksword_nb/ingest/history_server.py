@@ -109,6 +109,19 @@ def _table(listing: list[dict[str, Any]], api: str) -> Any:
     return catalog_frame(rows)
 
 
+def list_logs(url: str) -> list[tuple[str, str, int | None]]:
+    """``(app, version, size)`` of every application attempt the server lists (one request): `app` is what
+    ``app=`` takes, the version changes when the server saw the attempt's log change (its lastUpdated)."""
+    api, _, _ = _api_base(url)
+    found: list[tuple[str, str, int | None]] = []
+    for application in _applications(api):
+        for attempt in application.get("attempts") or [{}]:
+            attempt_id = attempt.get("attemptId")
+            version = [attempt.get(k) for k in ("lastUpdatedEpoch", "completed", "endTimeEpoch")]
+            found.append((application["id"] + (f"/{attempt_id}" if attempt_id else ""), json.dumps(version), None))
+    return found
+
+
 def _choose(listing: list[dict[str, Any]], app: str | None, api: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(application, attempt) that `app` names: an id (its latest attempt), id/attempt, or a row of the table."""
     if app is None:
