@@ -160,10 +160,9 @@ def _workdir_and_source(workdir: str | None, source: str | None
 def history_server_replay(log: Path, work: Path) -> tuple[float, float, float]:
     """(seconds until a real History Server answers, until it lists `log`'s application, to replay it: its first
     /jobs answer), the History Server keeping the application in memory as by default."""
-    import socket
     import urllib.parse
 
-    from .history_server_process import answers, history_server
+    from .history_server_process import answers, free_port, history_server, running
     from .ingest.sources import application_identity, discover
 
     app_id, _ = application_identity(discover(log)[0])
@@ -177,29 +176,18 @@ def history_server_replay(log: Path, work: Path) -> tuple[float, float, float]:
         import shutil
 
         shutil.copy2(log, folder / log.name)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     command, env = history_server(folder, port, work / "shs-work", disk_store=False)
     api = f"http://127.0.0.1:{port}/api/v1"
     server_log = work / "shs.out"
-    with open(server_log, "wb") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        try:
-            answers(f"{api}/applications", process, 120, server_log)
-            up = time.perf_counter()
-            while app_id not in answers(f"{api}/applications", process, 120, server_log).decode():
-                time.sleep(0.1)
-            listed = time.perf_counter()
-            answers(f"{api}/applications/{urllib.parse.quote(app_id)}/jobs", process, 3600, server_log)
-            replayed = time.perf_counter()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    started = time.perf_counter()
+    with running(command, f"{api}/applications", timeout_s=120, env=env, log=server_log) as process:
+        up = time.perf_counter()
+        while app_id not in answers(f"{api}/applications", process, 120, server_log).decode():
+            time.sleep(0.1)
+        listed = time.perf_counter()
+        answers(f"{api}/applications/{urllib.parse.quote(app_id)}/jobs", process, 3600, server_log)
+        replayed = time.perf_counter()
     return up - started, listed - up, replayed - listed
 
 
@@ -269,10 +257,10 @@ def run_benchmark(copies: int = 9, source: str | None = None, workdir: str | Non
     print()
     print(f"log: {size / 1e9:.2f} GB, {lines:,} events, {int(tasks):,} tasks ({copies}x {src.name}); "
           f"zstd copy {zst.stat().st_size / 1e6:.0f} MB; {os.cpu_count()} cores")
-    print(f"{'step':<52} {'wall s':>8} {'peak RSS MB':>12}")
+    print(f"{'step':<60} {'wall s':>8} {'peak RSS MB':>12}")
     for name, seconds, rss in rows:
-        print(f"{name:<52} {seconds:>8.2f} {rss:>12.0f}")
-    print(f"{'cached reopen, in-process time':<52} {float(cached_inner):>8.2f} {'':>12}")
+        print(f"{name:<60} {seconds:>8.2f} {rss:>12.0f}")
+    print(f"{'cached reopen, in-process time':<60} {float(cached_inner):>8.2f} {'':>12}")
     print()
     print(f"load / floor: {t_load / t_floor:.2f}x (target <= 1.2x)   zstd / plain: {t_zstd / t_load:.2f}x (<= 1.3x)")
     print(f"events/s: {lines / t_load:,.0f}   peak RSS of load: {rss_load:.0f} MB (<= 1024)   DuckDB memory limit: "

@@ -1,13 +1,17 @@
 """A real Spark History Server from pyspark's own distribution, started on loopback: the benchmark's yardstick
-(`sparksword bench --shs`) and the tests' truth. Nothing here is used to load a log."""
+(`sparksword bench --shs`) and the tests' truth; and the loopback server subprocess both use (`running`).
+Nothing here is used to load a log."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 _JAVA_17 = Path("/usr/lib/jvm/java-17-openjdk-amd64")
@@ -63,3 +67,31 @@ def answers(url: str, process: subprocess.Popen, timeout_s: float, log: Path | N
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout_s} s")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running(command: list[str], url: str, *, timeout_s: float, env: dict[str, str] | None = None,
+            log: Path | None = None, cwd: Path | None = None,
+            ok_statuses: tuple[int, ...] = (200,)) -> Iterator[subprocess.Popen]:
+    """A server subprocess (its output in `log`), yielded once `url` answers; stopped (TERM, then KILL) after."""
+    out = open(log, "wb") if log else subprocess.DEVNULL
+    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                               start_new_session=True)
+    try:
+        answers(url, process, timeout_s, log, ok_statuses)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log:
+            out.close()  # type: ignore[union-attr]
