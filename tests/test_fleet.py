@@ -21,6 +21,7 @@ import pytest
 
 import sparksword_nb as ss
 from sparksword_nb.cli import main
+from sparksword_nb.widgets.fleet_view import fleet_html
 
 from conftest import SPARK43
 
@@ -120,6 +121,22 @@ def test_a_name_whose_latest_run_took_longer_than_its_earlier_runs_is_slower(fle
     row = slower[slower["name"] == name].iloc[0]
     assert (row["latest_ms"], row["median_before_ms"]) == (latest, int(before))
     assert row["runs"] >= len(shell_runs)
+
+
+def test_why_a_job_got_slower_compares_its_latest_run_with_a_typical_earlier_one(fleet):
+    # from the History Server's list: the shell's runs by start; the typical one is closest to the earlier median
+    shell = sorted((a["startTimeEpoch"], a["duration"], app_id) for (app_id, _), a in _history_server_attempts().items()
+                   if a["name"] == "Spark shell" and a["completed"])
+    median = statistics.median(d for _, d, _ in shell[:-1])
+    typical = min(reversed(shell[:-1]), key=lambda run: abs(run[1] - median))
+    comparison = fleet.why_slower("Spark shell")
+    assert (comparison.before.app_id, comparison.after.app_id) == (typical[2], shell[-1][2])
+    assert comparison.duration_ms == (typical[1], shell[-1][1])
+    # the terminal and the page say it under the slower job
+    assert f"why Spark shell: {comparison.headline[:60]}" in fleet.text(width=10_000)
+    assert "why: " in fleet_html(fleet)
+    with pytest.raises(ss.SparkswordError, match="LargeBlocks.*1 completed run"):
+        fleet.why_slower("LargeBlocks")
 
 
 def test_the_costliest_findings_sum_each_types_impact_over_the_fleet(fleet):

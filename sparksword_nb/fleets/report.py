@@ -18,9 +18,12 @@ from ..compare import NOISE_MS, NOISE_SHARE
 from ..text import clip, fit_to_width, human_ms, plural, terminal_safe, terminal_width
 
 if TYPE_CHECKING:
+    from ..compare import Comparison
     from .store import FleetStore
 
 _HOUR_MS = 3_600_000
+# The slower jobs whose latest run is compared with a typical earlier one in the text and the page (two loads each).
+EXPLAINED_SLOWER = 3
 
 _APPS = """
 SELECT a.*, COALESCE(f.types, []) AS finding_types, COALESCE(f.impact_ms, 0) AS findings_impact_ms
@@ -41,7 +44,7 @@ FROM findings GROUP BY type ORDER BY impact_ms DESC, apps DESC, type
 """
 
 _RUNS = """
-SELECT name, start_ms, duration_ms, app_id, attempt_id FROM apps
+SELECT name, start_ms, duration_ms, app_id, attempt_id, key, path, app FROM apps
 WHERE status = 'completed' AND name IS NOT NULL AND start_ms IS NOT NULL AND duration_ms IS NOT NULL
 ORDER BY name, start_ms, key
 """
@@ -50,8 +53,11 @@ ORDER BY name, start_ms, key
 class Fleet:
     """Every application of a target, as the fleet store holds them after a run (see :func:`sparksword_nb.fleet`)."""
 
-    def __init__(self, store: FleetStore, *, target: str, engine: str, read: int, reused: int) -> None:
+    def __init__(self, store: FleetStore, *, target: str, engine: str, read: int, reused: int,
+                 storage_options: dict[str, Any] | None = None) -> None:
         self.store = store
+        self._storage_options = storage_options
+        self._why: dict[str, str] = {}
         self.target = target
         self.engine = engine
         self.read = read
@@ -97,7 +103,8 @@ class Fleet:
             "WHERE core_ms_idle > 0 ORDER BY core_ms_idle DESC, app_id LIMIT $limit", {"limit": limit}).df()
 
     def durations_by_name(self) -> dict[str, list[dict[str, Any]]]:
-        """Per application name, its completed runs in start order: ``{start_ms, duration_ms, app_id, attempt_id}``."""
+        """Per application name, its completed runs in start order: ``{start_ms, duration_ms, app_id, attempt_id,
+        key, path, app}`` (`path` and `app` load the run again)."""
         series: dict[str, list[dict[str, Any]]] = {}
         for row in self.store.rows(_RUNS):
             series.setdefault(row.pop("name"), []).append(row)
@@ -121,6 +128,33 @@ class Fleet:
                    "latest_start_ms"]
         return pd.DataFrame(rows, columns=columns).sort_values(["change_ms", "name"], ascending=[False, True],
                                                                ignore_index=True)
+
+    def why_slower(self, name: str) -> Comparison:
+        """The latest run of `name` compared with a typical earlier one (the earlier run closest to their median
+        duration, the latest of those on a tie): what changed, stage by stage (see :mod:`sparksword_nb.compare`)."""
+        from ..compare import compare
+        from ..errors import SparkswordError
+        from ..store import Session
+
+        runs = self.durations_by_name().get(name, [])
+        if len(runs) < 2:
+            raise SparkswordError(f"{name!r} has {plural(len(runs), 'completed run')} in this fleet: nothing to compare")
+        before = statistics.median(r["duration_ms"] for r in runs[:-1])
+        typical = min(reversed(runs[:-1]), key=lambda r: abs(r["duration_ms"] - before))
+        session = Session()
+        logs = [session.load(r["path"], app=r["app"], storage_options=self._storage_options) for r in (typical, runs[-1])]
+        return compare(logs[0], logs[1])
+
+    def _why_headline(self, name: str) -> str:
+        """`why_slower(name)`'s headline, computed once per fleet (it loads two runs)."""
+        if name not in self._why:
+            from ..errors import SparkswordError
+
+            try:
+                self._why[name] = self.why_slower(name).headline
+            except SparkswordError as err:
+                self._why[name] = f"cannot compare the runs: {err}"
+        return self._why[name]
 
     def errors(self) -> list[str]:
         """The one-line error of each log that could not be read."""
@@ -197,6 +231,8 @@ class Fleet:
                 lines.append(f"{clip(terminal_safe(r['name'], 32), 32):<32} {r['runs']:>5} "
                              f"{human_ms(r['median_before_ms']):>14} {human_ms(r['latest_ms']):>9} "
                              f"{'+' + human_ms(r['change_ms']):>9}")
+            for name in slower["name"][:EXPLAINED_SLOWER]:
+                lines.append(f"  why {terminal_safe(name, 40)}: {terminal_safe(self._why_headline(name), 400)}")
             lines.append("")
         lines.append(f"{'app':<34} {'start (UTC)':<16} {'duration':>9} {'status':<12} {'cores':>5} "
                      f"{'core-h':>7} {'idle':>7}  findings")

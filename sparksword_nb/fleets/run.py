@@ -129,7 +129,8 @@ def run_fleet(target: str | Path, *, engine: Engine = "duckdb", store: str | Pat
             for result in results:
                 fleet_store.put(result)
                 bar.update(1)
-        return Fleet(fleet_store.detached(), target=target, engine=engine, read=len(todo), reused=skipped)
+        return Fleet(fleet_store.detached(), target=target, engine=engine, read=len(todo), reused=skipped,
+                     storage_options=storage_options)
     except BaseException:
         fleet_store.close()
         raise

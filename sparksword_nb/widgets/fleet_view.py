@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets
 import pandas as pd
 
+from ..fleets.report import EXPLAINED_SLOWER
 from ..text import human_ms, plural
 from ..version import __version__
 from .app_picker import show_in
@@ -36,6 +37,7 @@ _CSS = """
 .sw-fleet .sw-fleet-head { font-size: 14px; margin: 0 0 6px; }
 .sw-fleet .sw-muted { color: #57606a; }
 .sw-fleet .sw-slower { color: #b35900; }
+.sw-fleet .sw-why { color: #57606a; max-width: 60em; }
 .sw-fleet .sw-error { color: #d1242f; }
 .sw-fleet svg { vertical-align: middle; }
 """
@@ -104,6 +106,7 @@ def fleet_html(fleet: Fleet) -> str:
                   _e(human_ms(r["duration_ms"]))] for r in wasteful.to_dict("records")], {2, 3, 4}))
     series = fleet.durations_by_name()
     slower = {r["name"]: r for r in fleet.slower().to_dict("records")}
+    explained = set(list(slower)[:EXPLAINED_SLOWER])
     repeated = [name for name, runs in series.items() if len(runs) > 1]
     if repeated:
         repeated.sort(key=lambda n: (n not in slower, -(slower[n]["change_ms"] if n in slower else 0), n))
@@ -114,6 +117,8 @@ def fleet_html(fleet: Fleet) -> str:
             durations = [r["duration_ms"] for r in runs]
             verdict = (f"<span class='sw-slower'>slower: {_e(human_ms(slower[name]['median_before_ms']))} &rarr; "
                        f"{_e(human_ms(slower[name]['latest_ms']))}</span>" if name in slower else "")
+            if name in explained:
+                verdict += f"<div class='sw-why'>why: {_e(fleet._why_headline(name))}</div>"
             rows.append([_e(name), str(len(runs)), sparkline(durations), _e(human_ms(durations[-1])), verdict])
         parts.append(_table(["name", "runs", "duration", "latest", ""], rows, {1, 3}))
     apps = fleet.apps
