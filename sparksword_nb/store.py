@@ -175,8 +175,15 @@ def _cache_file(app_log: AppLog) -> Path:
     return cache_dir() / f"{hashlib.sha256(key).hexdigest()[:32]}.duckdb"
 
 
-def _quote_literal(text: str) -> str:
+def quote_literal(text: str) -> str:
+    """`text` as a SQL string literal (for the statements that take no parameters: ATTACH, SET)."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def dict_rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rows of the query `cursor` has just executed, one dict (column -> value) each."""
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, values)) for values in cursor.fetchall()]
 
 
 class Session:
@@ -191,12 +198,12 @@ class Session:
         self.con.execute("SET enable_progress_bar = false")
         limit = memory_limit or os.environ.get("SPARKSWORD_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
         try:
-            self.con.execute(f"SET memory_limit = {_quote_literal(limit)}")
+            self.con.execute(f"SET memory_limit = {quote_literal(limit)}")
         except duckdb.Error as err:
             raise SparkswordError(f"bad memory limit {limit!r} (use e.g. 4GB): {str(err).splitlines()[0]}") from None
         # one folder per process: DuckDB names its spill files the same in every process
         spill = Path(os.environ.get("SPARKSWORD_TMPDIR") or tempfile.gettempdir()) / f"sparksword-spill-{os.getpid()}"
-        self.con.execute(f"SET temp_directory = {_quote_literal(str(spill))}")
+        self.con.execute(f"SET temp_directory = {quote_literal(str(spill))}")
         self._logs: dict[tuple[str, str], EventLog] = {}
         self._schema_counter = 0
 
@@ -256,7 +263,7 @@ class Session:
         if not path.exists():
             return None
         try:
-            self.con.execute(f"ATTACH {_quote_literal(str(path))} AS _cache (READ_ONLY)")
+            self.con.execute(f"ATTACH {quote_literal(str(path))} AS _cache (READ_ONLY)")
         except duckdb.Error:
             return None
         try:
@@ -283,7 +290,7 @@ class Session:
             tmp.unlink(missing_ok=True)
             small = sum(size for _, size, _ in app_log.fingerprint()) < _SMALL_LOG_BYTES
             options = f" (BLOCK_SIZE {_SMALL_BLOCK_SIZE})" if small else ""
-            self.con.execute(f"ATTACH {_quote_literal(str(tmp))} AS _cache_w{options}")
+            self.con.execute(f"ATTACH {quote_literal(str(tmp))} AS _cache_w{options}")
             try:
                 for name in STAGING_TABLES:
                     self.con.execute(f"CREATE TABLE _cache_w.{name} AS SELECT * FROM _stg_{name}")
@@ -412,7 +419,7 @@ class EventLog:
             schema = self.session._new_schema_name()
             session_con = self.session.con
             session_con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            where = f"app_id = {_quote_literal(self.app_id)} AND attempt_id = {_quote_literal(self.attempt_id)}"
+            where = f"app_id = {quote_literal(self.app_id)} AND attempt_id = {quote_literal(self.attempt_id)}"
             for name in (*CANONICAL_TABLES, *VIEWS):
                 session_con.execute(
                     f"CREATE OR REPLACE VIEW {schema}.{name} AS SELECT * FROM main.{name} WHERE {where}"
@@ -436,9 +443,7 @@ class EventLog:
         it again), which is what the detectors and the panels need for their small aggregates.
         """
         try:
-            cursor = self.con.execute(query, params) if params else self.con.execute(query)
-            columns = [d[0] for d in cursor.description]
-            return [dict(zip(columns, values)) for values in cursor.fetchall()]
+            return dict_rows(self.con.execute(query, params) if params else self.con.execute(query))
         except duckdb.Error as err:
             raise SparkswordError(f"SQL error: {str(err).splitlines()[0]}") from None
 

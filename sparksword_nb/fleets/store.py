@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from ..errors import SparkswordError
+from ..store import dict_rows, quote_literal
 from .summary import APP_COLUMNS, FINDING_COLUMNS, FleetResult
 
 # Bumped when a column changes: an older store is rebuilt rather than read wrongly.
@@ -83,9 +84,7 @@ class FleetStore:
 
     def rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result of SQL over the store's tables (`apps`, `findings`), as dicts."""
-        rel = self.con.execute(query, params or {})
-        names = [d[0] for d in rel.description]
-        return [dict(zip(names, row)) for row in rel.fetchall()]
+        return dict_rows(self.con.execute(query, params or {}))
 
     def close(self) -> None:
         """Close the file (a fleet run leaves it for the next one)."""
@@ -100,7 +99,7 @@ class FleetStore:
         self.con.close()
         copy = FleetStore(":memory:")
         copy.path = self.path
-        copy.con.execute(f"ATTACH '{self.path.replace(chr(39), chr(39) * 2)}' AS _file (READ_ONLY)")
+        copy.con.execute(f"ATTACH {quote_literal(self.path)} AS _file (READ_ONLY)")
         copy.con.execute("DELETE FROM fleet_meta")
         for table in ("fleet_meta", "apps", "findings"):
             copy.con.execute(f"INSERT INTO {table} SELECT * FROM _file.{table}")

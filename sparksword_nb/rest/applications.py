@@ -15,6 +15,7 @@ from calendar import timegm
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SparkswordError
+from ..store import dict_rows
 from .format import spark_date
 
 if TYPE_CHECKING:
@@ -108,8 +109,7 @@ def _listing(session: Session) -> list[dict[str, Any]]:
             "SELECT app_id, attempt_id, name, \"user\", spark_version, start_ms, end_ms, has_application_end, "
             "exit_code, source_paths FROM main.applications"
         )
-        names = [d[0] for d in result.description]
-        rows = [dict(zip(names, values)) for values in result.fetchall()]
+        rows = dict_rows(result)
     finally:
         cursor.close()
     apps: dict[str, list[dict[str, Any]]] = {}
