@@ -137,7 +137,9 @@ def _match(before: list[_Stage], after: list[_Stage]) -> list[tuple[_Stage | Non
     return sorted(pairs, key=lambda p: (p[0].rank if p[0] else p[1].rank if p[1] else 0, p[0] is None))
 
 
-def _time_change(before: Any, after: Any) -> bool:
+def time_change(before: Any, after: Any) -> bool:
+    """Whether two runs' times differ by more than run-to-run noise: at least NOISE_MS and NOISE_SHARE of the
+    slower one (False when either is unknown)."""
     if before is None or after is None:
         return False
     delta = abs(after - before)
@@ -372,8 +374,8 @@ def compare(before: EventLog, after: EventLog) -> Comparison:
             row["changed"] = True
         else:
             work = _work_changes(b.row, a.row)
-            wall = _time_change(b.row["wall_ms"], a.row["wall_ms"])
-            run = _time_change(b.row["run_ms"], a.row["run_ms"])
+            wall = time_change(b.row["wall_ms"], a.row["wall_ms"])
+            run = time_change(b.row["run_ms"], a.row["run_ms"])
             slower = (a.row["wall_ms"] or 0) > (b.row["wall_ms"] or 0)
             what = list(work)
             if wall:
@@ -402,7 +404,7 @@ def compare(before: EventLog, after: EventLog) -> Comparison:
     notes = []
     if slots[0] != slots[1]:
         notes.append(f"Task slots (cores that ran tasks): {slots[0]} before, {slots[1]} after.")
-    if durations[0] is not None and durations[1] is not None and not _time_change(*durations):
+    if durations[0] is not None and durations[1] is not None and not time_change(*durations):
         notes.append(f"The applications' durations ({human_ms(durations[0])} and {human_ms(durations[1])}) differ "
                      f"by less than run-to-run noise ({human_ms(NOISE_MS)} and {NOISE_SHARE:.0%}).")
     time = _time_by_kind(accounts[0], accounts[1])
@@ -418,7 +420,7 @@ def _time_by_kind(before: Any, after: Any) -> pd.DataFrame:
     a = {kind: ms for kind, ms, _ in after.by_kind()}
     kinds = [k for k in KIND_LABELS if k in b or k in a]
     return pd.DataFrame([{"kind": k, "what": KIND_LABELS[k], "before_ms": b.get(k, 0), "after_ms": a.get(k, 0),
-                          "changed": _time_change(b.get(k, 0), a.get(k, 0))} for k in kinds],
+                          "changed": time_change(b.get(k, 0), a.get(k, 0))} for k in kinds],
                         columns=["kind", "what", "before_ms", "after_ms", "changed"])
 
 

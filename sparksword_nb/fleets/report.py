@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..compare import NOISE_MS, NOISE_SHARE
+from ..compare import time_change
 from ..text import clip, fit_to_width, human_ms, plural, terminal_safe, terminal_width
 
 if TYPE_CHECKING:
     from ..compare import Comparison
     from .store import FleetStore
 
-_HOUR_MS = 3_600_000
+HOUR_MS = 3_600_000
 # The slower jobs whose latest run is compared with a typical earlier one in the text and the page (two loads each).
 EXPLAINED_SLOWER = 3
 
@@ -48,6 +48,16 @@ SELECT name, start_ms, duration_ms, app_id, attempt_id, key, path, app FROM apps
 WHERE status = 'completed' AND name IS NOT NULL AND start_ms IS NOT NULL AND duration_ms IS NOT NULL
 ORDER BY name, start_ms, key
 """
+
+
+def core_hours_text(core_ms: Any) -> str:
+    """Core time as core-hours with two decimals; empty when unknown (None, or NaN in a DataFrame)."""
+    return "" if core_ms is None or pd.isna(core_ms) else f"{core_ms / HOUR_MS:.2f}"
+
+
+def _earlier_median(runs: list[dict[str, Any]]) -> float:
+    """The median duration of the runs before the latest (`runs` in start order, at least two)."""
+    return statistics.median(r["duration_ms"] for r in runs[:-1])
 
 
 class Fleet:
@@ -93,14 +103,15 @@ class Fleet:
         # only applications whose executors' cores are known: old logs and some platforms do not say them
         row = self.store.rows("SELECT sum(core_ms_allocated) AS allocated, sum(core_ms_busy) AS busy, "
                               "sum(core_ms_idle) AS idle FROM apps WHERE core_ms_allocated IS NOT NULL")[0]
-        return {k: round((v or 0) / _HOUR_MS, 3) for k, v in row.items()}
+        return {k: round((v or 0) / HOUR_MS, 3) for k, v in row.items()}
 
     def wasteful_apps(self, limit: int = 10) -> pd.DataFrame:
         """The applications that held the most idle core time."""
         return self.store.con.execute(
-            "SELECT app_id, attempt_id, name, core_ms_idle / 3600000.0 AS idle_core_hours, "
-            "core_ms_allocated / 3600000.0 AS allocated_core_hours, duration_ms FROM apps "
-            "WHERE core_ms_idle > 0 ORDER BY core_ms_idle DESC, app_id LIMIT $limit", {"limit": limit}).df()
+            "SELECT app_id, attempt_id, name, core_ms_idle / $hour AS idle_core_hours, "
+            "core_ms_allocated / $hour AS allocated_core_hours, duration_ms FROM apps "
+            "WHERE core_ms_idle > 0 ORDER BY core_ms_idle DESC, app_id LIMIT $limit",
+            {"limit": limit, "hour": float(HOUR_MS)}).df()
 
     def durations_by_name(self) -> dict[str, list[dict[str, Any]]]:
         """Per application name, its completed runs in start order: ``{start_ms, duration_ms, app_id, attempt_id,
@@ -117,10 +128,10 @@ class Fleet:
         for name, runs in self.durations_by_name().items():
             if len(runs) < 2:
                 continue
-            before = statistics.median(r["duration_ms"] for r in runs[:-1])
+            before = _earlier_median(runs)
             latest = runs[-1]["duration_ms"]
             change = latest - before
-            if change >= NOISE_MS and change >= NOISE_SHARE * max(latest, before):
+            if change > 0 and time_change(before, latest):
                 rows.append({"name": name, "runs": len(runs), "median_before_ms": int(before), "latest_ms": latest,
                              "change_ms": int(change), "ratio": round(latest / before, 2) if before else None,
                              "latest_app_id": runs[-1]["app_id"], "latest_start_ms": runs[-1]["start_ms"]})
@@ -139,7 +150,7 @@ class Fleet:
         runs = self.durations_by_name().get(name, [])
         if len(runs) < 2:
             raise SparkswordError(f"{name!r} has {plural(len(runs), 'completed run')} in this fleet: nothing to compare")
-        before = statistics.median(r["duration_ms"] for r in runs[:-1])
+        before = _earlier_median(runs)
         typical = min(reversed(runs[:-1]), key=lambda r: abs(r["duration_ms"] - before))
         session = Session()
         logs = [session.load(r["path"], app=r["app"], storage_options=self._storage_options) for r in (typical, runs[-1])]
@@ -241,8 +252,7 @@ class Fleet:
             app = terminal_safe(r["app_id"] or r["app"] or r["key"], 34)
             if r["attempt_id"]:
                 app = f"{app}/{terminal_safe(r['attempt_id'], 8)}"
-            hours = "" if r["core_ms_allocated"] is None else f"{r['core_ms_allocated'] / _HOUR_MS:.2f}"
-            idle = "" if r["core_ms_idle"] is None else f"{r['core_ms_idle'] / _HOUR_MS:.2f}"
+            hours, idle = core_hours_text(r["core_ms_allocated"]), core_hours_text(r["core_ms_idle"])
             what = terminal_safe(r["error"], 200) if r["error"] else ", ".join(r["finding_types"]) or "-"
             lines.append(f"{clip(app, 34):<34} {start:<16} {human_ms(r['duration_ms']):>9} {r['status']:<12} "
                          f"{r['cores'] if r['cores'] is not None else '':>5} {hours:>7} {idle:>7}  {what}")

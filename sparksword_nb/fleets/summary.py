@@ -39,6 +39,16 @@ class FleetJob:
     storage_options: dict[str, Any] | None = None
     size_bytes: int | None = None
 
+    @property
+    def app_name(self) -> str | None:
+        """What ``app=`` takes to load this application again from :attr:`path` (the log's name when local)."""
+        return self.app or (self.app_log.log_name if self.app_log else None)
+
+    @property
+    def path(self) -> str:
+        """Where the application is loaded from: the remote target, else the local log itself."""
+        return self.target or self.key
+
 
 @dataclass
 class FleetResult:
@@ -48,31 +58,25 @@ class FleetResult:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _status(log: EventLog, in_progress: bool) -> str:
-    app = log.rows("SELECT completed FROM applications")[0]
-    if in_progress:
-        return "in progress"
-    return "completed" if app["completed"] else "no end event"
-
-
 def summarize(log: EventLog, job: FleetJob, *, in_progress: bool, load_s: float) -> FleetResult:
     """The fleet's row for a loaded application and one row per finding of the detectors."""
-    app = log.rows("SELECT name, \"user\", spark_version FROM applications")[0]
+    app = log.rows("SELECT name, \"user\", spark_version, completed FROM applications")[0]
     account = log.time_account()
     core = log.rows(CORE_TIME, {"end_ms": account.end_ms})[0] if account.end_ms is not None else {}
     tasks = log.rows("SELECT count(*) AS tasks, count(*) FILTER (WHERE status = 'FAILED') AS failed FROM tasks")[0]
     allocated, busy = core.get("allocated_core_ms"), core.get("busy_core_ms")
     row = {
-        "key": job.key, "fingerprint": job.fingerprint, "app": job.app or (job.app_log.log_name if job.app_log else None),
+        "key": job.key, "fingerprint": job.fingerprint, "app": job.app_name,
         "app_id": log.app_id, "attempt_id": log.attempt_id or None, "name": app["name"], "user": app["user"],
         "spark_version": app["spark_version"], "start_ms": account.start_ms, "end_ms": account.end_ms,
-        "duration_ms": account.duration_ms, "status": _status(log, in_progress),
+        "duration_ms": account.duration_ms,
+        "status": "in progress" if in_progress else "completed" if app["completed"] else "no end event",
         # no executor with known cores (Spark 1.x local mode logs none): unknown, not zero
         "executors": core.get("executors") or None, "cores": core.get("cores"),
         "core_ms_allocated": allocated, "core_ms_busy": busy,
         "core_ms_idle": max(allocated - busy, 0) if allocated is not None and busy is not None else None,
         "tasks": tasks["tasks"], "failed_tasks": tasks["failed"], "size_bytes": job.size_bytes,
-        "path": job.target or job.key,
+        "path": job.path,
         "error": None, "load_s": round(load_s, 3),
     }
     findings = [{
@@ -86,9 +90,8 @@ def summarize(log: EventLog, job: FleetJob, *, in_progress: bool, load_s: float)
 def failed(job: FleetJob, error: str, load_s: float = 0.0) -> FleetResult:
     """The row of an application that could not be read: the fleet goes on and shows the one-line error."""
     row: dict[str, Any] = dict.fromkeys(APP_COLUMNS)
-    row.update(key=job.key, fingerprint=job.fingerprint, app=job.app or (job.app_log.log_name if job.app_log else None),
-               status="error", error=error, size_bytes=job.size_bytes, path=job.target or job.key,
-               load_s=round(load_s, 3))
+    row.update(key=job.key, fingerprint=job.fingerprint, app=job.app_name, status="error", error=error,
+               size_bytes=job.size_bytes, path=job.path, load_s=round(load_s, 3))
     return FleetResult(row)
 
 

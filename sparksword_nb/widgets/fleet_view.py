@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets
 import pandas as pd
 
-from ..fleets.report import EXPLAINED_SLOWER
+from ..fleets.report import EXPLAINED_SLOWER, core_hours_text
 from ..text import human_ms, plural
 from ..version import __version__
 from .app_picker import show_in
 
 if TYPE_CHECKING:
     from ..fleets.report import Fleet
-
-_HOUR_MS = 3_600_000
 
 _CSS = """
 .sw-fleet { font: 13px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; max-width: 100%;
@@ -128,8 +126,7 @@ def fleet_html(fleet: Fleet) -> str:
         start = r["start"].strftime("%Y-%m-%d %H:%M") if not pd.isna(r["start"]) else ""
         what = (f"<span class='sw-error'>{_e(r['error'])}</span>" if _text(r["error"])
                 else _e(", ".join(r["finding_types"])) or "<span class='sw-muted'>none</span>")
-        idle = "" if pd.isna(r["core_ms_idle"]) else f"{r['core_ms_idle'] / _HOUR_MS:.2f}"
-        used = "" if pd.isna(r["core_ms_busy"]) else f"{r['core_ms_busy'] / _HOUR_MS:.2f}"
+        idle, used = core_hours_text(r["core_ms_idle"]), core_hours_text(r["core_ms_busy"])
         rows.append([_e(_label(r)), _e(r["name"]), start,
                      _e(human_ms(None if pd.isna(r["duration_ms"]) else int(r["duration_ms"]))), _e(r["status"]), what,
                      "" if pd.isna(r["executors"]) else str(int(r["executors"])), used, idle, _e(r["user"])])
