@@ -95,17 +95,22 @@ def _applications(api: str) -> list[dict[str, Any]]:
     return listing
 
 
-def _table(listing: list[dict[str, Any]], api: str) -> Any:
-    rows = []
+def _attempts(listing: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """``(app, application, attempt)`` for every attempt of the listing; `app` is what ``app=`` takes."""
     for application in listing:
         for attempt in application.get("attempts") or [{}]:
             attempt_id = attempt.get("attemptId")
-            app = application["id"] + (f"/{attempt_id}" if attempt_id else "")
-            start = {"App ID": application["id"], "App Attempt ID": attempt_id, "App Name": application.get("name"),
-                     "Timestamp": attempt.get("startTimeEpoch")}
-            end = attempt.get("endTimeEpoch") if attempt.get("completed") else None
-            rows.append(catalog_row(app, start, end_ms=end, status="completed" if attempt.get("completed")
-                                    else "in progress", size=None, where=display_url(f"{api}/applications/{app}")))
+            yield application["id"] + (f"/{attempt_id}" if attempt_id else ""), application, attempt
+
+
+def _table(listing: list[dict[str, Any]], api: str) -> Any:
+    rows = []
+    for app, application, attempt in _attempts(listing):
+        start = {"App ID": application["id"], "App Attempt ID": attempt.get("attemptId"),
+                 "App Name": application.get("name"), "Timestamp": attempt.get("startTimeEpoch")}
+        end = attempt.get("endTimeEpoch") if attempt.get("completed") else None
+        rows.append(catalog_row(app, start, end_ms=end, status="completed" if attempt.get("completed")
+                                else "in progress", size=None, where=display_url(f"{api}/applications/{app}")))
     return catalog_frame(rows)
 
 
@@ -113,13 +118,8 @@ def list_logs(url: str) -> list[tuple[str, str, int | None]]:
     """``(app, version, size)`` of every application attempt the server lists (one request): `app` is what
     ``app=`` takes, the version changes when the server saw the attempt's log change (its lastUpdated)."""
     api, _, _ = _api_base(url)
-    found: list[tuple[str, str, int | None]] = []
-    for application in _applications(api):
-        for attempt in application.get("attempts") or [{}]:
-            attempt_id = attempt.get("attemptId")
-            version = [attempt.get(k) for k in ("lastUpdatedEpoch", "completed", "endTimeEpoch")]
-            found.append((application["id"] + (f"/{attempt_id}" if attempt_id else ""), json.dumps(version), None))
-    return found
+    return [(app, json.dumps([attempt.get(k) for k in ("lastUpdatedEpoch", "completed", "endTimeEpoch")]), None)
+            for app, _, attempt in _attempts(_applications(api))]
 
 
 def _choose(listing: list[dict[str, Any]], app: str | None, api: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -191,10 +191,7 @@ def localize(url: str, *, app: str | None, storage_options: dict[str, Any] | Non
     entries = _list(fs, path, url)
     if _is_one_log_folder(posixpath.basename(path), entries):
         return _fetch_folder(fs, path, entries, mirror_dir, url)
-    logs = {log_name_of(posixpath.basename(e["name"].rstrip("/")), is_dir=e.get("type") == "directory"): e
-            for e in entries if e.get("size", 1) or e.get("type") == "directory"}
-    if not logs:
-        raise SparkswordError("no Spark event logs found in this folder", path=display_url(url))
+    logs = _logs_in(entries, url)
     chosen = _choose(logs, app, fs, url)
     entry = logs[chosen]
     if entry.get("type") == "directory":
@@ -202,6 +199,23 @@ def localize(url: str, *, app: str | None, storage_options: dict[str, Any] | Non
     local = _mirror_of(fs, entry["name"], mirror_dir)
     _fetch(fs, entry["name"], entry, local, url)
     return local
+
+
+def _logs_in(entries: list[dict[str, Any]], url: str) -> dict[str, dict[str, Any]]:
+    """A history folder's entries by log name (what ``app=`` takes): its log files and log folders; empty files
+    are no logs."""
+    logs = {log_name_of(posixpath.basename(e["name"].rstrip("/")), is_dir=e.get("type") == "directory"): e
+            for e in entries if e.get("size", 1) or e.get("type") == "directory"}
+    if not logs:
+        raise SparkswordError("no Spark event logs found in this folder", path=display_url(url))
+    return logs
+
+
+def _folder_version(entries: list[dict[str, Any]]) -> tuple[str, int]:
+    """(version, size) of a log folder from its listing: each file's name and version, and their summed size."""
+    files = [e for e in entries if e.get("type") == "file"]
+    parts = sorted((posixpath.basename(f["name"]), _version(f)) for f in files)
+    return json.dumps(parts, sort_keys=True), sum(int(f.get("size") or 0) for f in files)
 
 
 def list_logs(url: str, *, storage_options: dict[str, Any] | None = None) -> list[tuple[str, str, int | None]]:
@@ -212,26 +226,17 @@ def list_logs(url: str, *, storage_options: dict[str, Any] | None = None) -> lis
     with _remote_errors(url):
         info = fs.info(path)
     if info.get("type") != "directory":
-        name = posixpath.basename(path)
-        return [(log_name_of(name, is_dir=False), json.dumps(_version(info), sort_keys=True), info.get("size"))]
+        return [(log_name_of(posixpath.basename(path), is_dir=False), json.dumps(_version(info), sort_keys=True),
+                 info.get("size"))]
     entries = _list(fs, path, url)
     if _is_one_log_folder(posixpath.basename(path), entries):
-        entries, single = [info | {"name": path}], entries
-    else:
-        single = None
+        return [(log_name_of(posixpath.basename(path), is_dir=True), *_folder_version(entries))]
     found: list[tuple[str, str, int | None]] = []
-    for entry in entries:
-        name = posixpath.basename(entry["name"].rstrip("/"))
+    for name, entry in _logs_in(entries, url).items():
         if entry.get("type") == "directory":
-            files = single if single is not None else _list(fs, entry["name"], url)
-            parts = sorted((posixpath.basename(f["name"]), _version(f)) for f in files if f.get("type") == "file")
-            version = json.dumps(parts, sort_keys=True)
-            size = sum(int(f.get("size") or 0) for f in files if f.get("type") == "file")
-            found.append((log_name_of(name, is_dir=True), version, size))
-        elif entry.get("size", 1):
-            found.append((log_name_of(name, is_dir=False), json.dumps(_version(entry), sort_keys=True), entry.get("size")))
-    if not found:
-        raise SparkswordError("no Spark event logs found in this folder", path=display_url(url))
+            found.append((name, *_folder_version(_list(fs, entry["name"], url))))
+        else:
+            found.append((name, json.dumps(_version(entry), sort_keys=True), entry.get("size")))
     return found
 
 
