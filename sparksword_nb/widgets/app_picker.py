@@ -28,9 +28,14 @@ def show_in(output: ipywidgets.Output, load: Callable[[str], Any], app: str) -> 
     return result
 
 
+def cell_text(value: Any) -> str:
+    """A cell's text; a missing value (None, or NaN as pandas shows a missing string) is empty."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 def _cells(row: pd.Series) -> list[str]:
     start = row["start"]
-    return [str(row["app"]), str(row["name"]) if isinstance(row["name"], str) else "",
+    return [str(row["app"]), cell_text(row["name"]),
             start.strftime("%Y-%m-%d %H:%M:%S") if not pd.isna(start) else "",
             human_ms(None if pd.isna(row["duration_ms"]) else int(row["duration_ms"])),
             str(row["status"]), human_bytes(None if pd.isna(row["size_bytes"]) else int(row["size_bytes"]))]

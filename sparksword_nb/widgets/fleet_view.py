@@ -16,7 +16,7 @@ import pandas as pd
 from ..fleets.report import EXPLAINED_SLOWER, core_hours_text
 from ..text import human_ms, plural
 from ..version import __version__
-from .app_picker import show_in
+from .app_picker import cell_text, show_in
 
 if TYPE_CHECKING:
     from ..fleets.report import Fleet
@@ -42,18 +42,13 @@ _CSS = """
 
 
 def _e(value: Any) -> str:
-    return html.escape(_text(value))
-
-
-def _text(value: Any) -> str:
-    """A cell's text; a missing value (None, or NaN as pandas shows a missing string) is empty."""
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return html.escape(cell_text(value))
 
 
 def _label(row: dict[str, Any]) -> str:
     """An application attempt as people name it: ``app id / attempt`` (the log's name when its id is unknown)."""
-    attempt = _text(row["attempt_id"])
-    return (_text(row["app_id"]) or _text(row["app"])) + (f" / {attempt}" if attempt else "")
+    attempt = cell_text(row["attempt_id"])
+    return (cell_text(row["app_id"]) or cell_text(row["app"])) + (f" / {attempt}" if attempt else "")
 
 
 def sparkline(durations: list[int], width: int = 140, height: int = 26) -> str:
@@ -124,7 +119,7 @@ def fleet_html(fleet: Fleet) -> str:
     rows = []
     for r in apps.to_dict("records"):
         start = r["start"].strftime("%Y-%m-%d %H:%M") if not pd.isna(r["start"]) else ""
-        what = (f"<span class='sw-error'>{_e(r['error'])}</span>" if _text(r["error"])
+        what = (f"<span class='sw-error'>{_e(r['error'])}</span>" if cell_text(r["error"])
                 else _e(", ".join(r["finding_types"])) or "<span class='sw-muted'>none</span>")
         idle, used = core_hours_text(r["core_ms_idle"]), core_hours_text(r["core_ms_busy"])
         rows.append([_e(_label(r)), _e(r["name"]), start,
@@ -158,7 +153,7 @@ class FleetView(ipywidgets.VBox):
         self._load = load
         apps = fleet.apps
         readable = apps[apps["error"].isna()]
-        options = [(f"{_label(r)} · {_text(r['name'])}", r["key"]) for r in readable.to_dict("records")]
+        options = [(f"{_label(r)} · {cell_text(r['name'])}", r["key"]) for r in readable.to_dict("records")]
         self.chooser = ipywidgets.Dropdown(options=options, description="application",
                                            layout=ipywidgets.Layout(width="32em"))
         self.open_button = ipywidgets.Button(description="open", tooltip="load it and show its report below")
