@@ -1,8 +1,12 @@
 """The session store: one DuckDB connection holding the canonical tables of several applications.
 
-`Session.load()` stages an application's rows (see `ingest.loader`), then moves them into the session's
-tables in one transaction, so a failed load leaves earlier applications untouched. `EventLog` is the
-handle on one application: SQL and DataFrames over its rows only, and History Server REST answers.
+`Session.load()` stages an application's rows (see `ingest.loader`) and writes them to the cache, a DuckDB file
+per log. Each canonical table of the session (`main.tasks`, ...) is a view over the rows held in memory
+(`main._rows_tasks`: applications loaded without the cache) and the same table of every cache file attached
+(read-only) for the applications that have one: a cached application is opened in place, without copying its rows
+into memory. A load changes the views and rows in one transaction, so a failed load leaves earlier applications
+untouched. `EventLog` is the handle on one application: SQL and DataFrames over its rows only, and History Server
+REST answers.
 """
 from __future__ import annotations
 
@@ -15,11 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from .errors import SeveralApplications, SparkswordError
 from .ingest.catalog import catalog
-from .ingest.loader import STAGING_TABLES, LoadReport, default_workdir, out_of_memory_error, stage_app_log
+from .ingest.loader import (
+    STAGING_TABLES,
+    LoadReport,
+    Staging,
+    default_workdir,
+    out_of_memory_error,
+    stage_app_log,
+)
 from .ingest.locate import find_app_logs
 from .ingest.remote import is_remote
 from .ingest.sources import AppLog, application_identity, discover
@@ -29,6 +39,8 @@ from .version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    import pandas as pd
 
     from .compare import Comparison
     from .fleets import Fleet
@@ -206,6 +218,11 @@ class Session:
         self.con.execute(f"SET temp_directory = {quote_literal(str(spill))}")
         self._logs: dict[tuple[str, str], EventLog] = {}
         self._schema_counter = 0
+        # (app id, attempt id) -> the alias of the cache file its rows are read from. Only an in-memory session
+        # reads cache files in place: a database file's views would name files that are gone when it is reopened.
+        self._attached: dict[tuple[str, str], str] = {}
+        self._attach_counter = 0
+        self._reads_cache_in_place = str(database) == ":memory:"
 
     # ---- loading -------------------------------------------------------------------------------
     def load(self, path: Any, *, app: str | None = None, cache: bool = True,
@@ -235,20 +252,17 @@ class Session:
 
         desc = f"sparksword: {terminal_safe(app_log.log_name, limit=80)}"
         with tqdm(total=2, desc=desc, unit="step", delay=1.0, leave=False, disable=not progress) as bar:
-            report = self._commit_from_cache(app_log) if cache else None
+            report = self._open_cache(app_log) if cache else None
             bar.update(1)
+            if report is None and cache:
+                report = self._load_into_cache(app_log)
             if report is None:
                 try:
-                    try:
-                        report = stage_app_log(self.con, app_log, workdir=default_workdir())
-                    except duckdb.OutOfMemoryException:
-                        raise out_of_memory_error(self.con, app_log) from None
-                    if cache:
-                        self._write_cache(app_log)
-                    self._commit(report, lambda name: f"_stg_{name}")
+                    report = self._stage(app_log, Staging())
+                    self._commit(report, Staging().table)
                 finally:
                     for name in STAGING_TABLES:
-                        self.con.execute(f"DROP TABLE IF EXISTS _stg_{name}")
+                        self.con.execute(f"DROP TABLE IF EXISTS {Staging().table(name)}")
             bar.update(1)
         log = self._logs.get((report.app_id, report.attempt_id))
         if log is None:
@@ -257,32 +271,67 @@ class Session:
         log._rows_stored(report)
         return log
 
-    def _commit_from_cache(self, app_log: AppLog) -> LoadReport | None:
-        """Store the application straight from its cache file; None when there is no usable cache."""
+    def _open_cache(self, app_log: AppLog) -> LoadReport | None:
+        """Make the application's cache file its rows (attached in place, or copied into a database file session);
+        None when there is no usable cache."""
         path = _cache_file(app_log)
         if not path.exists():
             return None
+        self._attach_counter += 1
+        alias = f"_cache_{self._attach_counter}"
         try:
-            self.con.execute(f"ATTACH {quote_literal(str(path))} AS _cache (READ_ONLY)")
+            self.con.execute(f"ATTACH {quote_literal(str(path))} AS {alias} (READ_ONLY)")
         except duckdb.Error:
             return None
         try:
             os.utime(path)  # recently used: the last to go when the cache is trimmed
         except OSError:
             pass
+        kept = False
         try:
+            if not self._cache_fits(alias):
+                return None  # a cache file of other tables (or a broken one): the log is parsed again
             app_id, attempt, events, skipped = self.con.execute(
-                "SELECT app_id, attempt_id, events, skipped FROM _cache.applications"
+                f"SELECT app_id, attempt_id, events, skipped FROM {alias}.applications"
             ).fetchall()[0]
             report = LoadReport(app_id=app_id, attempt_id=attempt, events=int(events), skipped=list(skipped or []))
-            self._commit(report, lambda name: f"_cache.{name}")
+            if self._reads_cache_in_place:
+                self._commit(report, lambda name: f"{alias}.{name}", attach_as=alias)
+                kept = True
+            else:
+                self._commit(report, lambda name: f"{alias}.{name}")
             return report
         except (duckdb.Error, IndexError, SparkswordError):
             return None
         finally:
-            self.con.execute("DETACH _cache")
+            if not kept:
+                self.con.execute(f"DETACH {alias}")
 
-    def _write_cache(self, app_log: AppLog) -> None:
+    def _cache_fits(self, alias: str) -> bool:
+        """Whether the attached cache file holds every canonical table, shaped as the session's own."""
+        theirs = self._table_shapes(alias, "")
+        ours = self._table_shapes("main", "_rows_")
+        return set(theirs) == set(STAGING_TABLES) and (not ours or ours == theirs)
+
+    def _table_shapes(self, database: str, prefix: str) -> dict[str, list[tuple[str, str]]]:
+        """The columns (name, type) of each canonical table in `database`, whose tables are named `prefix` + name."""
+        rows = self.con.execute(
+            "SELECT table_name, list([column_name, data_type] ORDER BY column_index) FROM duckdb_columns() "
+            "WHERE database_name = ? AND schema_name = 'main' GROUP BY table_name", [database]
+        ).fetchall()
+        shapes = {str(table)[len(prefix):]: [tuple(c) for c in columns] for table, columns in rows
+                  if str(table).startswith(prefix)}
+        return {name: columns for name, columns in shapes.items() if name in STAGING_TABLES}
+
+    def _stage(self, app_log: AppLog, staging: Staging) -> LoadReport:
+        try:
+            return stage_app_log(self.con, app_log, workdir=default_workdir(), staging=staging)
+        except duckdb.OutOfMemoryException:
+            raise out_of_memory_error(self.con, app_log) from None
+
+    def _load_into_cache(self, app_log: AppLog) -> LoadReport | None:
+        """Parse the log straight into its cache file (its rows go to disk as they are made, not through memory),
+        then open that; None when the cache cannot be written (the load then stages in memory)."""
         path = _cache_file(app_log)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         try:
@@ -291,37 +340,63 @@ class Session:
             small = sum(size for _, size, _ in app_log.fingerprint()) < _SMALL_LOG_BYTES
             options = f" (BLOCK_SIZE {_SMALL_BLOCK_SIZE})" if small else ""
             self.con.execute(f"ATTACH {quote_literal(str(tmp))} AS _cache_w{options}")
+        except (OSError, duckdb.Error):
+            return None  # a read-only or full disk: the cache only saves time
+        try:
             try:
-                for name in STAGING_TABLES:
-                    self.con.execute(f"CREATE TABLE _cache_w.{name} AS SELECT * FROM _stg_{name}")
+                self._stage(app_log, Staging("_cache_w"))
             finally:
                 self.con.execute("DETACH _cache_w")
             os.replace(tmp, path)
-            trim_cache()
-        except (OSError, duckdb.Error):
-            # The cache only saves time; a read-only or full disk must not fail the load.
+        except (OSError, duckdb.IOException):
             tmp.unlink(missing_ok=True)
+            return None  # the disk filled up while writing: staged in memory instead
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        trim_cache()
+        return self._open_cache(app_log)
 
-    def _commit(self, report: LoadReport, source: Callable[[str], str]) -> None:
-        """Replace the application's rows in the session tables by those of `source(table)`, atomically."""
+    def _commit(self, report: LoadReport, source: Callable[[str], str], *, attach_as: str | None = None) -> None:
+        """Make `source(table)` the application's rows, atomically: copied into the session's own tables, or, with
+        `attach_as` (the alias of the attached cache file `source` names), read from that file in place."""
         con = self.con
+        key = (report.app_id, report.attempt_id)
         # The tables are created before the transaction: DuckDB 2.0 corrupts constant columns (app_id)
         # of a table created and filled with over one row group (122,880 rows) in one transaction.
         for name in STAGING_TABLES:
-            con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} AS SELECT * FROM {source(name)} WHERE false")
+            con.execute(f"CREATE TABLE IF NOT EXISTS main._rows_{name} AS SELECT * FROM {source(name)} WHERE false")
+        replaced = self._attached.get(key)
         con.execute("BEGIN TRANSACTION")
         try:
             for name in STAGING_TABLES:
-                con.execute(
-                    f"DELETE FROM main.{name} WHERE app_id = ? AND attempt_id = ?", [report.app_id, report.attempt_id]
-                )
-                con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM {source(name)}")
-            for name, body in _VIEWS.items():
-                con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {body}")
+                con.execute(f"DELETE FROM main._rows_{name} WHERE app_id = ? AND attempt_id = ?", list(key))
+                if attach_as is None:
+                    con.execute(f"INSERT INTO main._rows_{name} BY NAME SELECT * FROM {source(name)}")
+            if attach_as is None:
+                self._attached.pop(key, None)
+            else:
+                self._attached[key] = attach_as
+            self._create_views()
             con.execute("COMMIT")
         except duckdb.Error as err:
             con.execute("ROLLBACK")
+            if replaced is None:
+                self._attached.pop(key, None)
+            else:
+                self._attached[key] = replaced
             raise SparkswordError(f"could not store the application: {str(err).splitlines()[0]}") from None
+        if replaced is not None and replaced != attach_as:
+            con.execute(f"DETACH {replaced}")  # (DETACH is no transaction's part: only once the views are done)
+
+    def _create_views(self) -> None:
+        """The session's tables as views: its own rows and those of every attached cache file."""
+        for name in STAGING_TABLES:
+            parts = [f"SELECT * FROM main._rows_{name}"]
+            parts += [f"SELECT * FROM {alias}.{name}" for alias in self._attached.values()]
+            self.con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {' UNION ALL BY NAME '.join(parts)}")
+        for name, body in _VIEWS.items():
+            self.con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {body}")
 
     # ---- what is loaded ------------------------------------------------------------------------
     @property
@@ -332,6 +407,8 @@ class Session:
     def applications(self) -> pd.DataFrame:
         """One row per loaded application attempt."""
         if not self._logs:
+            import pandas as pd  # imported on use: it is most of the package's import time
+
             return pd.DataFrame()
         return self.con.sql("SELECT * FROM main.applications ORDER BY app_id, attempt_id").df()
 
@@ -464,6 +541,8 @@ class EventLog:
 
         found = run_detectors(self)
         if as_frame:
+            import pandas as pd
+
             return pd.DataFrame([i.model_dump() for i in found])
         return found
 

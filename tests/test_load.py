@@ -9,9 +9,10 @@ import pytest
 
 import sparksword_nb as ss
 from sparksword_nb import SparkswordError
+from sparksword_nb.rest import answer
 from sparksword_nb.store import CANONICAL_TABLES, VIEWS
 
-from conftest import SPARK43, SPARK_TESTS, spark43_answers, spark43_cases, spark43_log_path
+from conftest import SPARK43, SPARK_TESTS, assert_same_answer, spark43_answers, spark43_cases, spark43_log_path
 
 
 @pytest.mark.parametrize("case", spark43_cases())
@@ -177,6 +178,79 @@ def test_cache_skips_parsing_and_a_changed_file_is_read_again(tmp_path, monkeypa
     os.utime(events, ns=(events.stat().st_atime_ns, events.stat().st_mtime_ns + 10_000_000_000))
     with pytest.raises(AssertionError, match="parsed again"):
         ss.Session().load(path)
+
+
+def _rows_in_memory(session: ss.Session, log) -> int:
+    return session.con.execute(
+        "SELECT count(*) FROM main._rows_tasks WHERE app_id = ? AND attempt_id = ?", [log.app_id, log.attempt_id]
+    ).fetchall()[0][0]
+
+
+def test_a_cached_application_is_read_in_place_and_answers_the_same(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARKSWORD_CACHE_DIR", str(tmp_path / "cache"))
+    path = spark43_log_path("skewed_join")
+    parsed = ss.Session().load(path, cache=False)
+    answers = spark43_answers("skewed_join")
+
+    session = ss.Session()
+    first = session.load(path)  # parsed, written to the cache, and read from there
+    assert _rows_in_memory(session, first) == 0
+    reopened_session = ss.Session()
+    reopened = reopened_session.load(path)
+    assert _rows_in_memory(reopened_session, reopened) == 0
+    attached = reopened_session.con.execute(
+        "SELECT count(*) FROM duckdb_databases() WHERE path LIKE ?", [str(tmp_path / "cache") + "%"]
+    ).fetchall()[0][0]
+    assert attached == 1
+    for name in CANONICAL_TABLES:
+        query = f"SELECT * FROM {name} ORDER BY ALL"
+        assert reopened.sql(query).df().equals(parsed.sql(query).df()), name
+    for endpoint in ("stages", "allexecutors", "jobs"):
+        assert_same_answer(answer(reopened, f"applications/{reopened.app_id}/{endpoint}"), answers[f"{endpoint}.json"])
+
+
+def test_reloading_a_cached_application_replaces_its_rows_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARKSWORD_CACHE_DIR", str(tmp_path / "cache"))
+    session = ss.Session()
+    cached = session.load(spark43_log_path("skewed_join"))
+    other = session.load(spark43_log_path("spill"), cache=False)
+    tasks = cached.sql("SELECT count(*) FROM tasks").fetchall()[0][0]
+    assert tasks > 0
+
+    again = session.load(spark43_log_path("skewed_join"), cache=False)  # now from the parse, in memory
+    assert again is cached and _rows_in_memory(session, again) == tasks
+    assert again.sql("SELECT count(*) FROM tasks").fetchall()[0][0] == tasks
+    assert session.con.execute(
+        "SELECT count(*) FROM duckdb_databases() WHERE database_name LIKE '_cache_%'").fetchall()[0][0] == 0
+
+    session.load(spark43_log_path("skewed_join"))  # back to the cache file
+    assert _rows_in_memory(session, again) == 0
+    assert again.sql("SELECT count(*) FROM tasks").fetchall()[0][0] == tasks
+    apps = session.applications()
+    assert sorted(apps["app_id"]) == sorted([cached.app_id, other.app_id])
+
+    broken = tmp_path / "broken"
+    broken.write_bytes(b'{"hello": "world"}\n')
+    with pytest.raises(SparkswordError):
+        session.load(broken)
+    assert again.sql("SELECT count(*) FROM tasks").fetchall()[0][0] == tasks  # a failed load loses nothing
+
+
+def test_a_database_file_session_copies_the_cache_and_reopens_without_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARKSWORD_CACHE_DIR", str(tmp_path / "cache"))
+    path = spark43_log_path("skewed_join")
+    ss.Session().load(path)  # the cache file exists
+    database = tmp_path / "session.duckdb"
+    session = ss.Session(database)
+    log = session.load(path)
+    tasks = log.sql("SELECT count(*) FROM tasks").fetchall()[0][0]
+    assert _rows_in_memory(session, log) == tasks
+    session.close()
+    shutil.rmtree(tmp_path / "cache")
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM tasks").fetchall()[0][0] == tasks
 
 
 @pytest.mark.parametrize(

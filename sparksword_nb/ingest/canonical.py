@@ -1,10 +1,11 @@
-"""SQL that turns the parsed event rows (`_raw`) of one application into the canonical tables.
+"""SQL that turns the parsed lines of one application's log into the canonical tables.
 
-Each entry of `CANONICAL_SQL` is a SELECT over `_raw` (one row per event line, `rowid` = line order)
-producing one canonical table's rows for that application; `$app_id` and `$attempt_id` are bound as
-parameters. The rules follow Spark's AppStatusListener where it decides a status or a total, so that the
-numbers equal the History Server's. Field names Spark changed over versions are COALESCEd, and numeric
-task metrics that are absent default to 0 as JsonProtocol does.
+The loader leaves two tables (see `schema`): `_lines`, every line with the task events' columns (`rowid` = the
+line's place in the log), and `_events`, every other event with its own columns (`ord` = the line's place).
+Each entry of `TASK_SQL` and `EVENT_SQL` is a SELECT over them producing one canonical table's rows for that application;
+`$app_id` and `$attempt_id` are bound as parameters. The rules follow Spark's AppStatusListener where it decides
+a status or a total, so that the numbers equal the History Server's. Field names Spark changed over versions are
+COALESCEd, and numeric task metrics that are absent default to 0 as JsonProtocol does.
 """
 from __future__ import annotations
 
@@ -38,13 +39,15 @@ _TASKS = f"""
 WITH ends AS (
   SELECT rowid AS ord, "Stage ID", "Stage Attempt ID", "Task Type", "Task End Reason", "Task Info",
          "Task Metrics", "Task Executor Metrics", {{resubmitted}} AS resubmitted_ord
-  FROM _raw WHERE Event = 'SparkListenerTaskEnd'
+  FROM _lines WHERE Event = 'SparkListenerTaskEnd'
   {{dedupe}}
 ),
 starts AS (
-  SELECT rowid AS ord, "Stage ID", "Stage Attempt ID", "Task Info" FROM _raw WHERE Event = 'SparkListenerTaskStart'
+  SELECT rowid AS ord, "Stage ID", "Stage Attempt ID", "Task Info" FROM _lines WHERE Event = 'SparkListenerTaskStart'
   {{dedupe}}
-)
+),
+-- `ends` is read once, streaming: a CTE read twice is materialized, and its wide rows took seconds and 300 MB
+ended AS (SELECT "Task Info"."Task ID" AS task_id FROM _lines WHERE Event = 'SparkListenerTaskEnd')
 SELECT
   $app_id AS app_id, $attempt_id AS attempt_id,
   e."Stage ID" AS stage_id, COALESCE(e."Stage Attempt ID", 0) AS stage_attempt_id,
@@ -84,7 +87,7 @@ SELECT
   s."Task Info"."Locality" AS locality, COALESCE(s."Task Info"."Speculative", false) AS speculative,
   'RUNNING' AS status, NULL AS task_type, NULL AS end_reason, NULL AS end_reason_detail,
   false AS has_metrics, s.ord AS event_ord, s.ord AS start_ord
-FROM starts s ANTI JOIN ends e ON e."Task Info"."Task ID" = s."Task Info"."Task ID"
+FROM starts s ANTI JOIN ended e ON e.task_id = s."Task Info"."Task ID"
 """
 
 # A task id that ends twice: a duplicated event, or (the real case) a task that succeeded on an executor lost
@@ -100,12 +103,12 @@ TASK_RESUBMITTED_ORD = (f"max(CASE WHEN {_REASON} = 'Resubmitted' THEN rowid END
 # Stage infos from every place Spark writes them; the most complete one wins per (stage, attempt).
 _STAGE_INFOS = """
 stage_infos AS (
-  SELECT rowid AS ord, 3 AS src, "Stage Info" AS si, NULL::JSON AS props FROM _raw
+  SELECT ord, 3 AS src, "Stage Info" AS si, NULL::JSON AS props FROM _events
     WHERE Event = 'SparkListenerStageCompleted'
   UNION ALL
-  SELECT rowid, 2, "Stage Info", Properties FROM _raw WHERE Event = 'SparkListenerStageSubmitted'
+  SELECT ord, 2, "Stage Info", Properties FROM _events WHERE Event = 'SparkListenerStageSubmitted'
   UNION ALL
-  SELECT rowid, 1, unnest("Stage Infos"), NULL::JSON FROM _raw WHERE Event = 'SparkListenerJobStart'
+  SELECT ord, 1, unnest("Stage Infos"), NULL::JSON FROM _events WHERE Event = 'SparkListenerJobStart'
 ),
 -- the most complete info per stage attempt: StageCompleted, else StageSubmitted, else the JobStart's
 best AS (
@@ -123,9 +126,9 @@ submitted AS (
   FROM stage_infos WHERE src = 2 GROUP BY ALL
 ),
 job_stages AS (
-  SELECT unnest("Stage IDs") AS stage_id, "Job ID" AS job_id FROM _raw WHERE Event = 'SparkListenerJobStart'
+  SELECT unnest("Stage IDs") AS stage_id, "Job ID" AS job_id FROM _events WHERE Event = 'SparkListenerJobStart'
 ),
-ended_jobs AS (SELECT DISTINCT "Job ID" AS job_id FROM _raw WHERE Event = 'SparkListenerJobEnd'),
+ended_jobs AS (SELECT DISTINCT "Job ID" AS job_id FROM _events WHERE Event = 'SparkListenerJobEnd'),
 stage_jobs AS (
   SELECT stage_id, list(DISTINCT job_id ORDER BY job_id) AS job_ids,
          bool_and(job_id IN (SELECT job_id FROM ended_jobs)) AS all_jobs_ended
@@ -188,9 +191,9 @@ FROM rdds
 
 _STAGE_ACCUMULABLES = """
 WITH completed AS (
-  SELECT rowid AS ord, "Stage Info" AS si FROM _raw WHERE Event = 'SparkListenerStageCompleted'
+  SELECT ord, "Stage Info" AS si FROM _events WHERE Event = 'SparkListenerStageCompleted'
   QUALIFY row_number() OVER (PARTITION BY "Stage Info"."Stage ID", "Stage Info"."Stage Attempt ID"
-                             ORDER BY rowid DESC) = 1
+                             ORDER BY ord DESC) = 1
 ),
 accs AS (
   SELECT si."Stage ID" AS stage_id, COALESCE(si."Stage Attempt ID", 0) AS stage_attempt_id,
@@ -204,20 +207,14 @@ SELECT $app_id AS app_id, $attempt_id AS attempt_id, stage_id, stage_attempt_id,
 FROM accs
 """
 
-# Accumulator updates that are not copies of the task metrics: SQL metrics and user accumulators.
+# Accumulator updates that are not copies of the task metrics: SQL metrics and user accumulators (the
+# internal.metrics.* copies, ~90% of the list, are dropped as the lines are parsed: see schema.TASK_INFO_KEPT).
 _TASK_ACCUMULABLES = """
-WITH ends AS (
-  -- drop the internal.metrics.* copies of the task metrics before unnesting: they are ~90% of the list
+WITH flat AS (
   SELECT "Stage ID" AS stage_id, COALESCE("Stage Attempt ID", 0) AS stage_attempt_id,
-         "Task Info"."Task ID" AS task_id,
-         list_filter("Task Info"."Accumulables",
-                     lambda a: NOT starts_with(COALESCE(a."Name", ''), 'internal.metrics.')) AS accumulables
-  FROM _raw WHERE Event = 'SparkListenerTaskEnd'
-),
-flat AS (
-  SELECT stage_id, stage_attempt_id, task_id, generate_subscripts(accumulables, 1) AS pos,
-         unnest(accumulables) AS a
-  FROM ends WHERE len(accumulables) > 0
+         "Task Info"."Task ID" AS task_id, generate_subscripts("Task Info"."Accumulables", 1) AS pos,
+         unnest("Task Info"."Accumulables") AS a
+  FROM _lines WHERE Event = 'SparkListenerTaskEnd' AND len("Task Info"."Accumulables") > 0
 )
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, stage_id, stage_attempt_id, task_id, pos,
   a."ID" AS accumulator_id, a."Name" AS name,
@@ -228,12 +225,12 @@ FROM flat
 
 _JOBS = """
 WITH starts AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerJobStart'
-  QUALIFY row_number() OVER (PARTITION BY "Job ID" ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'SparkListenerJobStart'
+  QUALIFY row_number() OVER (PARTITION BY "Job ID" ORDER BY ord DESC) = 1
 ),
 ends AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerJobEnd'
-  QUALIFY row_number() OVER (PARTITION BY "Job ID" ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'SparkListenerJobEnd'
+  QUALIFY row_number() OVER (PARTITION BY "Job ID" ORDER BY ord DESC) = 1
 )
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, s."Job ID" AS job_id,
   TRY_CAST(json_extract_string(s.Properties, '$."spark.sql.execution.id"') AS BIGINT) AS sql_execution_id,
@@ -257,20 +254,20 @@ FROM starts s LEFT JOIN ends e ON e."Job ID" = s."Job ID"
 
 _EXECUTORS = """
 WITH added AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerExecutorAdded'
-  QUALIFY row_number() OVER (PARTITION BY "Executor ID" ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'SparkListenerExecutorAdded'
+  QUALIFY row_number() OVER (PARTITION BY "Executor ID" ORDER BY ord DESC) = 1
 ),
 removed AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerExecutorRemoved'
-  QUALIFY row_number() OVER (PARTITION BY "Executor ID" ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'SparkListenerExecutorRemoved'
+  QUALIFY row_number() OVER (PARTITION BY "Executor ID" ORDER BY ord DESC) = 1
 ),
 bm AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'SparkListenerBlockManagerAdded'
-  QUALIFY row_number() OVER (PARTITION BY "Block Manager ID"."Executor ID" ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'SparkListenerBlockManagerAdded'
+  QUALIFY row_number() OVER (PARTITION BY "Block Manager ID"."Executor ID" ORDER BY ord DESC) = 1
 ),
 bm_removed AS (
-  SELECT * FROM _raw WHERE Event = 'SparkListenerBlockManagerRemoved'
-  QUALIFY row_number() OVER (PARTITION BY "Block Manager ID"."Executor ID" ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'SparkListenerBlockManagerRemoved'
+  QUALIFY row_number() OVER (PARTITION BY "Block Manager ID"."Executor ID" ORDER BY ord DESC) = 1
 ),
 ids AS (
   SELECT "Executor ID" AS executor_id FROM added
@@ -301,17 +298,17 @@ LEFT JOIN bm_removed br ON br."Block Manager ID"."Executor ID" = ids.executor_id
 _STAGE_EXECUTOR_METRICS = f"""
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, "Stage ID" AS stage_id,
   COALESCE("Stage Attempt ID", 0) AS stage_attempt_id, "Executor ID" AS executor_id,
-  {_executor_metrics_struct('"Executor Metrics"')} AS executor_metrics, rowid AS event_ord
-FROM _raw WHERE Event = 'SparkListenerStageExecutorMetrics'
+  {_executor_metrics_struct('"Executor Metrics"')} AS executor_metrics, ord AS event_ord
+FROM _events WHERE Event = 'SparkListenerStageExecutorMetrics'
 """
 
 # Spark 3.1 renamed "blacklist" to "exclude" and logs both spellings of each event: keep one of each pair.
 _EXCLUSIONS = """
 WITH ev AS (
-  SELECT rowid AS ord, *,
+  SELECT *,
     regexp_replace(regexp_replace(regexp_extract(Event, '[^.$]+$'), 'Blacklisted', 'Excluded'),
                    'Unblacklisted', 'Unexcluded') AS kind0
-  FROM _raw
+  FROM _events
   WHERE Event ILIKE 'org.apache.spark.scheduler.SparkListener%Blacklisted%'
      OR Event ILIKE 'org.apache.spark.scheduler.SparkListener%Excluded%'
 ),
@@ -327,19 +324,19 @@ QUALIFY row_number() OVER (PARTITION BY kind, time, executorId, hostId, stageId,
 _RESOURCE_PROFILES = """
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, "Resource Profile Id" AS resource_profile_id,
   "Executor Resource Requests" AS executor_resource_requests, "Task Resource Requests" AS task_resource_requests
-FROM _raw WHERE Event = 'SparkListenerResourceProfileAdded'
+FROM _events WHERE Event = 'SparkListenerResourceProfileAdded'
 """
 
 _MISC_PROCESSES = """
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, processId AS process_id, time AS added_ms, info
-FROM _raw WHERE Event = 'org.apache.spark.scheduler.SparkListenerMiscellaneousProcessAdded'
+FROM _events WHERE Event = 'org.apache.spark.scheduler.SparkListenerMiscellaneousProcessAdded'
 """
 
 # Environment sections as key/value rows, in the order Spark wrote them.
 _CONFIG = """
 WITH env AS (
-  SELECT * FROM _raw WHERE Event = 'SparkListenerEnvironmentUpdate'
-  QUALIFY row_number() OVER (ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'SparkListenerEnvironmentUpdate'
+  QUALIFY row_number() OVER (ORDER BY ord DESC) = 1
 ),
 sections AS (
   SELECT 'jvm' AS section, "JVM Information" AS j FROM env
@@ -370,22 +367,22 @@ FROM entries
 
 _SQL_EXECUTIONS = """
 WITH starts AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart'
-  QUALIFY row_number() OVER (PARTITION BY executionId ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart'
+  QUALIFY row_number() OVER (PARTITION BY executionId ORDER BY ord DESC) = 1
 ),
 ends AS (
-  SELECT rowid AS ord, * FROM _raw WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd'
-  QUALIFY row_number() OVER (PARTITION BY executionId ORDER BY rowid DESC) = 1
+  SELECT * FROM _events WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd'
+  QUALIFY row_number() OVER (PARTITION BY executionId ORDER BY ord DESC) = 1
 ),
 updates AS (
-  SELECT executionId, physicalPlanDescription, sparkPlanInfo FROM _raw
+  SELECT executionId, physicalPlanDescription, sparkPlanInfo FROM _events
   WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLAdaptiveExecutionUpdate'
-  QUALIFY row_number() OVER (PARTITION BY executionId ORDER BY rowid DESC) = 1
+  QUALIFY row_number() OVER (PARTITION BY executionId ORDER BY ord DESC) = 1
 ),
 job_ids AS (
   SELECT TRY_CAST(json_extract_string(Properties, '$."spark.sql.execution.id"') AS BIGINT) AS execution_id,
          list("Job ID" ORDER BY "Job ID") AS job_ids
-  FROM _raw WHERE Event = 'SparkListenerJobStart' GROUP BY ALL
+  FROM _events WHERE Event = 'SparkListenerJobStart' GROUP BY ALL
 )
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, s.executionId AS execution_id,
   s.rootExecutionId AS root_execution_id, s.description, s.details,
@@ -400,7 +397,7 @@ LEFT JOIN job_ids j ON j.execution_id = s.executionId
 
 _SQL_DRIVER_ACCUM_UPDATES = """
 WITH ev AS (
-  SELECT rowid AS ord, executionId, unnest(CAST(accumUpdates AS JSON[])) AS pair FROM _raw
+  SELECT ord, executionId, unnest(CAST(accumUpdates AS JSON[])) AS pair FROM _events
   WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerDriverAccumUpdates'
 )
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, executionId AS execution_id,
@@ -410,7 +407,7 @@ FROM ev
 
 _SQL_ADAPTIVE_METRICS = """
 WITH ev AS (
-  SELECT rowid AS ord, executionId, unnest(CAST(sqlPlanMetrics AS JSON[])) AS m FROM _raw
+  SELECT ord, executionId, unnest(CAST(sqlPlanMetrics AS JSON[])) AS m FROM _events
   WHERE Event = 'org.apache.spark.sql.execution.ui.SparkListenerSQLAdaptiveSQLMetricUpdates'
 )
 SELECT $app_id AS app_id, $attempt_id AS attempt_id, executionId AS execution_id,
@@ -419,13 +416,18 @@ SELECT $app_id AS app_id, $attempt_id AS attempt_id, executionId AS execution_id
 FROM ev
 """
 
-# table name -> SELECT producing that table's rows for one application.
-CANONICAL_SQL: dict[str, str] = {
+# A stage attempt's own columns; the loader adds its task counts and metric sums (from the staged tasks).
+STAGES_BASE_SQL = _STAGES
+
+# table name -> SELECT producing that table's rows for one application: first those over the task lines (`_lines`,
+# dropped once they are made: it is the bulk of a load's memory), then those over the other events (`_events`).
+TASK_SQL: dict[str, str] = {
     "tasks": _TASKS,
-    "stages_base": _STAGES,
+    "task_accumulables": _TASK_ACCUMULABLES,
+}
+EVENT_SQL: dict[str, str] = {
     "rdds": _RDDS,
     "stage_accumulables": _STAGE_ACCUMULABLES,
-    "task_accumulables": _TASK_ACCUMULABLES,
     "jobs": _JOBS,
     "executors": _EXECUTORS,
     "stage_executor_metrics": _STAGE_EXECUTOR_METRICS,

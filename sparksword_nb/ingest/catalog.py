@@ -10,13 +10,14 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SparkswordError
 from .codecs import codec_for, decode_to, decoded_head
 from .sources import AppLog, application_start
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CATALOG_COLUMNS", "catalog", "catalog_frame", "catalog_row"]
 
@@ -102,6 +103,8 @@ def _row(app_log: AppLog) -> dict[str, Any]:
 
 def catalog_row(app: str, start: dict, *, end_ms: Any, status: str, size: int | None, where: str) -> dict[str, Any]:
     """One row of the table: `app` is what ``app=`` takes, `start` the ApplicationStart event ({} if unknown)."""
+    import pandas as pd  # imported on use: it is most of the package's import time
+
     start_ms = start.get("Timestamp")
     return {
         "app": app,
@@ -118,6 +121,8 @@ def catalog_row(app: str, start: dict, *, end_ms: Any, status: str, size: int | 
 
 def catalog_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The rows as the table users see: newest start first, unknown starts last."""
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=list(CATALOG_COLUMNS))
     frame["start"] = pd.to_datetime(frame["start"], utc=True)
     frame["duration_ms"] = frame["duration_ms"].astype("Int64")

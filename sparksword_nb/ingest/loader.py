@@ -3,12 +3,14 @@
 The flow for one `AppLog`:
 1. its files become JSON-lines inputs DuckDB can read: plain files are read where they are; compressed
    ones are decoded (streaming) into one temporary file; a torn last line of an in-progress log is cut off;
-2. `read_json` parses every line at once into `_raw` with the typed columns of `schema.EVENT_COLUMNS`
-   (no Python per event);
-3. the SELECTs of `canonical.CANONICAL_SQL` derive each canonical table's rows into `_stg_<table>`;
+2. `read_json` parses every line at once with the typed columns of `schema.EVENT_COLUMNS` (no Python per
+   event) into `_lines`: the task events' columns of every line, and the few other events' columns packed on
+   their own lines, which become the typed table `_events`;
+3. the SELECTs of `canonical.TASK_SQL` and `EVENT_SQL` derive each canonical table's rows into its staged
+   table (see `Staging`: `_stg_<table>`, or the cache file being written);
 4. each query's final plan tree becomes Spark's plan graph (SparkPlanGraph: its node ids, nodes and edges) in
-   `_stg_sql_plan_nodes` / `_stg_sql_metrics`.
-The caller (the store) moves the staging tables into the session's tables in one transaction.
+   the staged `sql_plan_nodes` / `sql_metrics`.
+The caller (the store) makes the staged tables the application's rows, in one transaction.
 """
 from __future__ import annotations
 
@@ -22,18 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from ..errors import SparkswordError
 from ..spark.plan_graph import spark_plan_graph
 from .canonical import (
-    CANONICAL_SQL,
+    EVENT_SQL,
     METRIC_NAMES,
+    STAGES_BASE_SQL,
     TASK_DEDUPE,
     TASK_RESUBMITTED_ORD,
+    TASK_SQL,
 )
 from .codecs import codec_for, decode_to, json_lines_problem, read_head
-from .schema import read_json_columns_sql
+from .schema import TASK_EVENTS, lines_select_sql, other_events_type_sql, read_json_columns_sql
 from .sources import AppLog
 
 # The largest single line we accept (Spark writes multi-MB lines for huge plans and environments).
@@ -44,6 +47,9 @@ MAX_LINE_BYTES = 256 * 1024 * 1024
 FIRST_TRY_LINE_BYTES = 64 * 1024 * 1024
 _TAIL_PROBE_BYTES = 4 * 1024 * 1024
 _FIRST_TAIL_PROBE_BYTES = 64 * 1024
+
+# What the parse leaves for the canonical SQL: the task lines and the other events (see canonical).
+PARSED_TABLES: tuple[str, ...] = ("_lines", "_events")
 
 STAGING_TABLES: tuple[str, ...] = (
     "applications", "tasks", "stages", "rdds", "stage_accumulables", "task_accumulables", "jobs",
@@ -60,6 +66,26 @@ class LoadReport:
     attempt_id: str
     events: int = 0
     skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Staging:
+    """Where a load leaves its canonical tables: temp tables `_stg_<name>` (in memory, spilled to disk past the
+    session's memory limit), or the tables of an attached database file (the cache file being written), so
+    that the rows go to disk as they are made instead of being held in memory and copied there afterwards."""
+
+    database: str | None = None
+    """The alias of the attached database file; None for temp tables."""
+
+    def table(self, name: str) -> str:
+        """The staged canonical table `name`."""
+        return f"{self.database}.{name}" if self.database else f"_stg_{name}"
+
+    def create(self, name: str) -> str:
+        """The start of the statement that (re)creates it."""
+        if self.database:
+            return f"CREATE OR REPLACE TABLE {self.table(name)}"
+        return f"CREATE OR REPLACE TEMP TABLE {self.table(name)}"
 
 
 @dataclass
@@ -335,11 +361,15 @@ def _literal_file(path: Path) -> str:
     return "'" + escaped.replace("'", "''") + "'"
 
 
-def _parse_raw(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs) -> int:
+def _parse_lines(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs) -> tuple[int, bool]:
+    """Parse the inputs into `_lines` and `_events`, refusing what is no single application's event log.
+
+    Returns the number of events kept and whether a task id ends (or starts) more than once.
+    """
     file_list = "[" + ", ".join(_literal_file(p) for p in inputs.files) + "]"
     for line_bytes in (FIRST_TRY_LINE_BYTES, MAX_LINE_BYTES):
         sql = (
-            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_json({file_list}, "
+            f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT {lines_select_sql()} FROM read_json({file_list}, "
             f"format='newline_delimited', columns={read_json_columns_sql()}, "
             f"maximum_object_size={line_bytes}, compression='none')"
         )
@@ -350,29 +380,37 @@ def _parse_raw(con: duckdb.DuckDBPyConnection, app_log: AppLog, inputs: _Inputs)
             if line_bytes < MAX_LINE_BYTES and _line_too_long(err):
                 continue
             raise _explain_parse_error(con, err, app_log, inputs, file_list) from None
-    count, with_event = con.execute("SELECT count(*), count(Event) FROM _raw").fetchall()[0]
+    count, with_event = con.execute("SELECT count(*), count(Event) FROM _lines").fetchall()[0]
     shown = _shown_path(app_log)
     if count == 0:
         raise SparkswordError("empty: no events in the log", path=shown)
     if with_event == 0:
         raise SparkswordError("not a Spark event log: no line has an \"Event\" field", path=shown)
     if with_event < count:
-        line = con.execute("SELECT min(rowid) + 1 FROM _raw WHERE Event IS NULL").fetchall()[0][0]
+        line = con.execute("SELECT min(rowid) + 1 FROM _lines WHERE Event IS NULL").fetchall()[0][0]
         raise SparkswordError(f"line {line} is JSON but not a Spark event (no \"Event\" field)", path=shown)
     first = con.execute(
-        "SELECT count(*) FROM _raw WHERE Event IN ('SparkListenerLogStart', 'SparkListenerApplicationStart', "
+        "SELECT count(*) FROM _lines WHERE Event IN ('SparkListenerLogStart', 'SparkListenerApplicationStart', "
         "'SparkListenerEnvironmentUpdate', 'SparkListenerJobStart', 'SparkListenerTaskEnd')"
     ).fetchall()[0][0]
     if first == 0:
         raise SparkswordError("not a Spark event log: no Spark listener events found", path=shown)
+    repeated = _task_ids_repeat(con)
+    dropped = _drop_repeated_events(con, inputs.skipped, repeated)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _events AS SELECT rowid AS ord, Event, "
+        f"unnest(CAST(other AS {other_events_type_sql()})) FROM _lines WHERE other IS NOT NULL ORDER BY rowid"
+    )
+    # their text is not needed any more (a giant plan or property would otherwise be held twice)
+    con.execute("ALTER TABLE _lines DROP COLUMN other")
     _check_one_application(con, shown)
-    return int(count) - _drop_repeated_events(con, inputs.skipped)
+    return int(count) - dropped, repeated
 
 
 def _check_one_application(con: duckdb.DuckDBPyConnection, shown: Path) -> None:
     """Refuse a file holding several applications' events (logs joined together): their numbers would mix."""
     starts = con.execute(
-        "SELECT COALESCE(\"App ID\", ''), COALESCE(\"App Attempt ID\", ''), min(rowid) + 1 AS line FROM _raw "
+        "SELECT COALESCE(\"App ID\", ''), COALESCE(\"App Attempt ID\", ''), min(ord) + 1 AS line FROM _events "
         "WHERE Event = 'SparkListenerApplicationStart' GROUP BY ALL ORDER BY line LIMIT 2"
     ).fetchall()
     if len(starts) > 1:
@@ -386,29 +424,37 @@ def _check_one_application(con: duckdb.DuckDBPyConnection, shown: Path) -> None:
         )
 
 
-_TASK_EVENTS = "('SparkListenerTaskStart', 'SparkListenerTaskEnd')"
+_TASK_EVENTS = "(" + ", ".join(f"'{e}'" for e in TASK_EVENTS) + ")"
 
 
-def _drop_repeated_events(con: duckdb.DuckDBPyConnection, skipped: list[str]) -> int:
+def _task_ids_repeat(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a task id starts or ends more than once: an event copied twice, or a task that succeeded and was
+    ended again as Resubmitted (see canonical.TASK_DEDUPE)."""
+    rows = con.execute(
+        f"SELECT count(*) - count(DISTINCT \"Task Info\".\"Task ID\") FROM _lines WHERE Event IN {_TASK_EVENTS} "
+        "GROUP BY Event"
+    ).fetchall()
+    return any(row[0] > 0 for row in rows)
+
+
+def _drop_repeated_events(con: duckdb.DuckDBPyConnection, skipped: list[str], task_ids_repeat: bool) -> int:
     """Drop exact repeats of an earlier event (a log copied twice into one file) and say so; the count dropped.
 
-    A repeated task end or accumulator update would otherwise count twice. The check is two cheap scans:
-    task events by task id, the few other events by a hash of the whole parsed row.
+    A repeated task end or accumulator update would otherwise count twice. Task events can only be repeated
+    where a task id is (`task_ids_repeat`); the few other events are compared by their packed columns.
     """
-    repeated_tasks, repeated_others = con.execute(
-        f"SELECT (SELECT count(*) - count(DISTINCT (Event, \"Task Info\".\"Task ID\")) FROM _raw "
-        f"WHERE Event IN {_TASK_EVENTS}), "
-        f"(SELECT count(*) - count(DISTINCT hash(_raw)) FROM _raw WHERE Event NOT IN {_TASK_EVENTS})"
-    ).fetchall()[0]
-    if not repeated_tasks and not repeated_others:
+    repeated_others = con.execute(
+        f"SELECT count(*) - count(DISTINCT (Event, other)) FROM _lines WHERE Event NOT IN {_TASK_EVENTS}"
+    ).fetchall()[0][0]
+    if not task_ids_repeat and not repeated_others:
         return 0
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _repeated AS SELECT rowid AS r FROM _raw "
-        "QUALIFY row_number() OVER (PARTITION BY Event, hash(_raw) ORDER BY rowid) > 1"
+        "CREATE OR REPLACE TEMP TABLE _repeated AS SELECT rowid AS r FROM _lines "
+        "QUALIFY row_number() OVER (PARTITION BY Event, hash(_lines) ORDER BY rowid) > 1"
     )
     dropped, first = con.execute("SELECT count(*), min(r) + 1 FROM _repeated").fetchall()[0]
     if dropped:
-        con.execute("DELETE FROM _raw WHERE rowid IN (SELECT r FROM _repeated)")
+        con.execute("DELETE FROM _lines WHERE rowid IN (SELECT r FROM _repeated)")
         skipped.append(
             f"{dropped} repeated events ignored (exact copies of earlier lines, the first at line {first})"
         )
@@ -418,8 +464,8 @@ def _drop_repeated_events(con: duckdb.DuckDBPyConnection, skipped: list[str]) ->
 
 def _application_identity(con: duckdb.DuckDBPyConnection, app_log: AppLog) -> tuple[str, str]:
     rows = con.execute(
-        "SELECT \"App ID\", \"App Attempt ID\" FROM _raw WHERE Event = 'SparkListenerApplicationStart' "
-        "ORDER BY rowid LIMIT 1"
+        "SELECT \"App ID\", \"App Attempt ID\" FROM _events WHERE Event = 'SparkListenerApplicationStart' "
+        "ORDER BY ord LIMIT 1"
     ).fetchall()
     row = rows[0] if rows else None
     app_id = str(row[0]) if row and row[0] else app_log.log_name
@@ -427,24 +473,26 @@ def _application_identity(con: duckdb.DuckDBPyConnection, app_log: AppLog) -> tu
     return app_id, attempt
 
 
-def _stage_applications(con: duckdb.DuckDBPyConnection, app_log: AppLog, params: dict, skipped: list[str]) -> None:
+def _stage_applications(
+    con: duckdb.DuckDBPyConnection, staging: Staging, app_log: AppLog, params: dict, skipped: list[str], events: int
+) -> None:
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _stg_applications AS
+        f"""
+        {staging.create("applications")} AS
         WITH picked AS (
           -- one pass over the few events that describe the application (first start, last end)
           SELECT
-            arg_min("App Name", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS name,
-            arg_min("User", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS "user",
-            arg_min("Spark Version", rowid) FILTER (WHERE Event = 'SparkListenerLogStart') AS spark_version,
-            arg_min("Timestamp", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS start_ms,
-            arg_max("Timestamp", rowid) FILTER (WHERE Event = 'SparkListenerApplicationEnd') AS end_ms,
+            arg_min("App Name", ord) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS name,
+            arg_min("User", ord) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS "user",
+            arg_min("Spark Version", ord) FILTER (WHERE Event = 'SparkListenerLogStart') AS spark_version,
+            arg_min("Timestamp", ord) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS start_ms,
+            arg_max("Timestamp", ord) FILTER (WHERE Event = 'SparkListenerApplicationEnd') AS end_ms,
             count(*) FILTER (WHERE Event = 'SparkListenerApplicationEnd') > 0 AS has_application_end,
-            arg_max("ExitCode", rowid) FILTER (WHERE Event = 'SparkListenerApplicationEnd') AS exit_code,
-            arg_min("Driver Logs", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS driver_logs,
-            arg_min("Driver Attributes", rowid) FILTER (WHERE Event = 'SparkListenerApplicationStart')
+            arg_max("ExitCode", ord) FILTER (WHERE Event = 'SparkListenerApplicationEnd') AS exit_code,
+            arg_min("Driver Logs", ord) FILTER (WHERE Event = 'SparkListenerApplicationStart') AS driver_logs,
+            arg_min("Driver Attributes", ord) FILTER (WHERE Event = 'SparkListenerApplicationStart')
               AS driver_attributes
-          FROM _raw
+          FROM _events
           WHERE Event IN ('SparkListenerApplicationStart', 'SparkListenerApplicationEnd', 'SparkListenerLogStart')
         )
         SELECT $app_id AS app_id, $attempt_id AS attempt_id, name, "user", spark_version, start_ms, end_ms,
@@ -454,7 +502,7 @@ def _stage_applications(con: duckdb.DuckDBPyConnection, app_log: AppLog, params:
           driver_logs, driver_attributes,
           $log_name AS log_name, $source_paths::VARCHAR[] AS source_paths, $codec AS codec,
           $rolling AS rolling, $skipped::VARCHAR[] AS skipped,
-          (SELECT count(*) FROM _raw) AS events
+          $events AS events
         FROM picked
         """,
         {
@@ -464,15 +512,17 @@ def _stage_applications(con: duckdb.DuckDBPyConnection, app_log: AppLog, params:
             "codec": app_log.codec or "none",
             "rolling": app_log.rolling,
             "skipped": skipped,
+            "events": events,
         },
     )
 
 
-def _stage_stages(con: duckdb.DuckDBPyConnection) -> None:
+def _stage_stages(con: duckdb.DuckDBPyConnection, staging: Staging, params: dict[str, str]) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stages_base AS {STAGES_BASE_SQL}", params)
     sums = ",\n".join(f"sum({m})::BIGINT AS {m}" for m in METRIC_NAMES)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _stg_stages AS
+        {staging.create("stages")} AS
         WITH agg AS (
           SELECT stage_id, stage_attempt_id,
             count(*) FILTER (WHERE status = 'RUNNING') AS num_active_tasks,
@@ -482,7 +532,7 @@ def _stage_stages(con: duckdb.DuckDBPyConnection) -> None:
             count(DISTINCT "index") FILTER (WHERE status = 'SUCCESS') AS num_completed_indices,
             min(launch_ms) AS first_task_launched_ms,
             {sums}
-          FROM _stg_tasks GROUP BY ALL
+          FROM {staging.table("tasks")} GROUP BY ALL
         )
         SELECT b.*, COALESCE(a.num_active_tasks, 0) AS num_active_tasks,
           COALESCE(a.num_complete_tasks, 0) AS num_complete_tasks,
@@ -491,15 +541,17 @@ def _stage_stages(con: duckdb.DuckDBPyConnection) -> None:
           COALESCE(a.num_completed_indices, 0) AS num_completed_indices,
           a.first_task_launched_ms,
           {", ".join(f"COALESCE(a.{m}, 0) AS {m}" for m in METRIC_NAMES)}
-        FROM _stg_stages_base b
+        FROM _stages_base b
         LEFT JOIN agg a USING (stage_id, stage_attempt_id)
         ORDER BY stage_id, stage_attempt_id
         """
     )
-    con.execute("DROP TABLE _stg_stages_base")
+    con.execute("DROP TABLE _stages_base")
 
 
-def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict, skipped: list[str] | None = None) -> None:
+def _flatten_plans(
+    con: duckdb.DuckDBPyConnection, staging: Staging, params: dict, skipped: list[str] | None = None
+) -> None:
     """Final sparkPlanInfo trees -> Spark's plan graph: one row per graph node and per node metric.
 
     Node ids, the nodes kept and the edges are those of Spark's SparkPlanGraph (what the SQL tab and the
@@ -508,7 +560,8 @@ def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict, skipped: list[s
     nodes: list[tuple] = []
     metrics: list[tuple] = []
     for execution_id, plan_text in con.execute(
-        "SELECT execution_id, plan_json FROM _stg_sql_executions WHERE plan_json IS NOT NULL ORDER BY execution_id"
+        f"SELECT execution_id, plan_json FROM {staging.table('sql_executions')} WHERE plan_json IS NOT NULL "
+        "ORDER BY execution_id"
     ).fetchall():
         try:
             plan = json.loads(plan_text)
@@ -537,21 +590,23 @@ def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict, skipped: list[s
     # parent_node_id: the node this one's own edge leads to; out_edges: all its edges (a reused exchange
     # feeds several nodes), edge_order being the edge's place in Spark's edge list.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _stg_sql_plan_nodes (app_id VARCHAR, attempt_id VARCHAR, "
+        f"{staging.create('sql_plan_nodes')} (app_id VARCHAR, attempt_id VARCHAR, "
         "execution_id BIGINT, node_id INTEGER, parent_node_id INTEGER, depth INTEGER, node_name VARCHAR, "
         "simple_string VARCHAR, metadata JSON, codegen_cluster_id INTEGER, "
         "out_edges STRUCT(to_node_id INTEGER, edge_order INTEGER)[])"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _stg_sql_metrics (app_id VARCHAR, attempt_id VARCHAR, "
+        f"{staging.create('sql_metrics')} (app_id VARCHAR, attempt_id VARCHAR, "
         "execution_id BIGINT, node_id INTEGER, accumulator_id BIGINT, name VARCHAR, metric_type VARCHAR, "
         "metric_order INTEGER)"
     )
     app, attempt = params["app_id"], params["attempt_id"]
     # One bulk insert per table from a DataFrame: executemany costs ~1 ms a row in DuckDB 2.0.
-    for table, rows in (("_stg_sql_plan_nodes", nodes), ("_stg_sql_metrics", metrics)):
+    for table, rows in ((staging.table("sql_plan_nodes"), nodes), (staging.table("sql_metrics"), metrics)):
         if not rows:
             continue
+        import pandas as pd  # imported on use: it is most of the package's import time
+
         columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
         frame = pd.DataFrame([(app, attempt, *r) for r in rows], columns=columns)
         con.register("_plan_rows", frame)
@@ -561,37 +616,45 @@ def _flatten_plans(con: duckdb.DuckDBPyConnection, params: dict, skipped: list[s
             con.unregister("_plan_rows")
 
 
-def stage_app_log(con: duckdb.DuckDBPyConnection, app_log: AppLog, *, workdir: Path | None = None) -> LoadReport:
-    """Parse `app_log` and leave its canonical rows in temp tables `_stg_<name>` on `con`.
+def _stage_canonical(con: duckdb.DuckDBPyConnection, staging: Staging, queries: dict[str, str],
+                     params: dict[str, str], fills: dict[str, str]) -> None:
+    for name, select in queries.items():
+        for placeholder, text in fills.items():
+            select = select.replace(placeholder, text)
+        used = {k: v for k, v in params.items() if f"${k}" in select}
+        con.execute(f"{staging.create(name)} AS {select}", used)
+
+
+def stage_app_log(con: duckdb.DuckDBPyConnection, app_log: AppLog, *, workdir: Path | None = None,
+                  staging: Staging = Staging()) -> LoadReport:
+    """Parse `app_log` and leave its canonical tables where `staging` says (temp tables `_stg_<name>` on `con` by
+    default).
 
     Raises SparkswordError (one line, naming the file) when the log cannot be read.
     """
     inputs = _prepare_inputs(app_log, workdir)
     try:
-        events = _parse_raw(con, app_log, inputs)
+        try:
+            events, repeated = _parse_lines(con, app_log, inputs)
+        finally:
+            if inputs.tmpdir is not None:
+                inputs.tmpdir.cleanup()
+        app_id, attempt = _application_identity(con, app_log)
+        params = {"app_id": app_id, "attempt_id": attempt}
+        fills = {
+            "{dedupe}": TASK_DEDUPE if repeated else "",
+            "{resubmitted}": TASK_RESUBMITTED_ORD if repeated else "NULL::BIGINT",
+        }
+        _stage_canonical(con, staging, TASK_SQL, params, fills)
+        con.execute("DROP TABLE _lines")
+        _stage_applications(con, staging, app_log, params, inputs.skipped, events)
+        _stage_stages(con, staging, params)
+        _stage_canonical(con, staging, EVENT_SQL, params, fills)
     finally:
-        if inputs.tmpdir is not None:
-            inputs.tmpdir.cleanup()
-    app_id, attempt = _application_identity(con, app_log)
-    params = {"app_id": app_id, "attempt_id": attempt}
-    repeated_tasks = con.execute(
-        "SELECT count(*) - count(DISTINCT \"Task Info\".\"Task ID\") FROM _raw "
-        "WHERE Event IN ('SparkListenerTaskEnd', 'SparkListenerTaskStart') GROUP BY Event ORDER BY 1 DESC LIMIT 1"
-    ).fetchall()
-    repeated = bool(repeated_tasks and repeated_tasks[0][0] > 0)
-    fills = {
-        "{dedupe}": TASK_DEDUPE if repeated else "",
-        "{resubmitted}": TASK_RESUBMITTED_ORD if repeated else "NULL::BIGINT",
-    }
-    for name, select in CANONICAL_SQL.items():
-        for placeholder, text in fills.items():
-            select = select.replace(placeholder, text)
-        used = {k: v for k, v in params.items() if f"${k}" in select}
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_{name} AS {select}", used)
-    _stage_stages(con)
-    _flatten_plans(con, params, inputs.skipped)
-    _stage_applications(con, app_log, params, inputs.skipped)
-    con.execute("DROP TABLE _raw")
+        # a failed load must not keep the parsed lines (the bulk of its memory) until the next one
+        for parsed in PARSED_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {parsed}")
+    _flatten_plans(con, staging, params, inputs.skipped)
     return LoadReport(app_id=app_id, attempt_id=attempt, events=events, skipped=list(inputs.skipped))
 
 

@@ -149,9 +149,50 @@ EVENT_COLUMNS: dict[str, str] = {
 }
 
 
+TASK_EVENTS: tuple[str, ...] = ("SparkListenerTaskStart", "SparkListenerTaskEnd")
+
+# The columns only task events have. Task events are ~99% of a big log's lines, so they are kept apart from the
+# other events' ~70 columns: stored side by side in one wide row, those would be NULL on every task line yet
+# still take their room (three quarters of the memory a load needed).
+TASK_ONLY_COLUMNS: tuple[str, ...] = (
+    "Task Type", "Task End Reason", "Task Info", "Task Metrics", "Task Executor Metrics",
+)
+# ... and the ones both kinds have
+SHARED_COLUMNS: tuple[str, ...] = ("Event", "Stage ID", "Stage Attempt ID")
+OTHER_EVENT_COLUMNS: tuple[str, ...] = tuple(c for c in EVENT_COLUMNS if c not in TASK_ONLY_COLUMNS and c != "Event")
+
+# A task's "Task Info" as it is kept: its accumulables without the internal.metrics.* copies of the task metrics
+# (~90% of the list; "Task Metrics" has them), dropped while the line is parsed so they are never stored.
+TASK_INFO_KEPT = (
+    'struct_update("Task Info", "Accumulables" := list_filter("Task Info"."Accumulables", '
+    "lambda a: NOT starts_with(COALESCE(a.\"Name\", ''), 'internal.metrics.')))"
+)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def read_json_columns_sql() -> str:
     """The `columns=` argument of read_json as SQL text (a struct literal of name -> type)."""
     def quote(s: str) -> str:
         return "'" + s.replace("'", "''") + "'"
 
     return "{" + ", ".join(f"{quote(k)}: {quote(v)}" for k, v in EVENT_COLUMNS.items()) + "}"
+
+
+def lines_select_sql() -> str:
+    """The projection of read_json's rows into `_lines`: the task columns, and the other events' columns packed
+    into one JSON text `other` on the lines that are no task event (NULL, taking no room, on task lines)."""
+    task_events = ", ".join(f"'{e}'" for e in TASK_EVENTS)
+    packed = ", ".join(f"{_quote(c)} := {_quote(c)}" for c in OTHER_EVENT_COLUMNS)
+    kept = [_quote(c) for c in SHARED_COLUMNS + TASK_ONLY_COLUMNS if c != "Task Info"]
+    return (
+        f"{', '.join(kept)}, {TASK_INFO_KEPT} AS \"Task Info\", "
+        f"CASE WHEN Event NOT IN ({task_events}) THEN to_json(struct_pack({packed})) END AS other"
+    )
+
+
+def other_events_type_sql() -> str:
+    """The STRUCT type `other` is read back into, for `_events`."""
+    return "STRUCT(" + ", ".join(f"{_quote(c)} {EVENT_COLUMNS[c]}" for c in OTHER_EVENT_COLUMNS) + ")"
