@@ -193,6 +193,44 @@ def test_crashed_driver_torn_zstd_frame_is_an_error_when_the_log_is_complete():
     assert "\n" not in str(err.value)
 
 
+def _no_decoding(monkeypatch) -> None:
+    import sparksword_nb.ingest.loader as loader
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("decoded to a temporary file")
+
+    monkeypatch.setattr(loader, "decode_to", refuse)
+
+
+@pytest.mark.parametrize("log", [SINGLE["zstd"], ROLLING_ZSTD[0].parent], ids=["single", "rolling"])
+def test_a_finished_zstd_log_is_decoded_by_duckdb_while_it_parses_with_the_same_rows(log, monkeypatch):
+    import sparksword_nb as ss
+
+    decoded_first = ss.Session().load(log, cache=False)
+    _no_decoding(monkeypatch)
+    direct = ss.Session().load(log, cache=False)
+    for table in ("tasks", "stages", "jobs", "executors", "task_accumulables", "sql_executions"):
+        query = f"SELECT * FROM {table} ORDER BY ALL"
+        assert direct.sql(query).fetchall() == decoded_first.sql(query).fetchall(), table
+    assert direct.report.events == decoded_first.report.events
+
+
+def test_an_unfinished_zstd_log_and_a_broken_one_still_go_through_our_decoder(monkeypatch, tmp_path):
+    import sparksword_nb as ss
+
+    # the crashed driver's log is in progress: its unfinished last frame is cut off by our decoder, not refused
+    crashed = ss.Session().load(CRASHED.parent, cache=False)
+    assert crashed.sql("SELECT count(*) FROM tasks WHERE status = 'SUCCESS'").fetchall()[0][0] == 49
+    # a finished log whose stream DuckDB cannot read is decoded by ours, which says where it breaks
+    cut = tmp_path / "local-1.zstd"
+    cut.write_bytes(SINGLE["zstd"].read_bytes()[:-100])
+    with pytest.raises(SparkswordError, match=r"truncated zstd stream at byte \d+"):
+        ss.Session().load(cut, cache=False)
+    _no_decoding(monkeypatch)
+    with pytest.raises(AssertionError, match="decoded to a temporary file"):
+        ss.Session().load(cut, cache=False)
+
+
 # --------------------------------------------------------------------------------------------- broken streams
 
 

@@ -18,6 +18,7 @@ the codec and the byte offset.
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import struct
 import zlib
@@ -93,6 +94,7 @@ _LZF_STORED = 0
 
 # zstd
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_ZSTD_FRAME_HEADER_MAX = 18  # ZSTD_FRAMEHEADERSIZE_MAX: magic, descriptor, window, dictionary id, content size
 
 
 def codec_for(path: Path) -> str | None:
@@ -693,6 +695,50 @@ def _decode_lzf(path: Path, f: ByteSource, out: ByteSink, tolerate: bool) -> Dec
 def _starts_zstd_frame(data: bytes | memoryview) -> bool:
     """Whether `data` begins with a zstd frame: the frame magic, or a skippable frame's (50-5f 2a 4d 18)."""
     return data[:4] == _ZSTD_MAGIC or (len(data) >= 4 and data[1:4] == b"\x2a\x4d\x18" and data[0] & 0xF0 == 0x50)
+
+
+def zstd_frames_complete(path: Path) -> bool:
+    """Whether the zstd file is whole: frames (and skippable frames) one after another up to its last byte, the last
+    one finished. Only the frame and block headers are read, not decoded.
+
+    DuckDB's own zstd reader takes a stream cut inside its last frame as ending there, so a truncated log would
+    load short without a word: it only reads the files this says are complete.
+    """
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            return False
+        # mapped, not read: only the headers' pages are touched
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _zstd_walk(data, size)
+
+
+def _zstd_walk(data: mmap.mmap, size: int) -> bool:
+    pos = 0
+    try:
+        while pos < size:
+            if data[pos + 1:pos + 4] == b"\x2a\x4d\x18" and data[pos] & 0xF0 == 0x50:  # skippable frame
+                pos += 8 + int.from_bytes(data[pos + 4:pos + 8], "little")
+                continue
+            if data[pos:pos + 4] != _ZSTD_MAGIC:
+                return False
+            header = data[pos:pos + _ZSTD_FRAME_HEADER_MAX]
+            checksum = zstandard.get_frame_parameters(header).has_checksum
+            pos += zstandard.frame_header_size(header)
+            while True:
+                if pos + 3 > size:
+                    return False
+                block = int.from_bytes(data[pos:pos + 3], "little")
+                last, kind, length = block & 1, (block >> 1) & 3, block >> 3
+                if kind == 3:
+                    return False  # reserved block type: corrupt
+                pos += 3 + (1 if kind == 1 else length)  # an RLE block holds one byte
+                if last:
+                    break
+            pos += 4 if checksum else 0
+    except zstandard.ZstdError:
+        return False
+    return pos == size
 
 
 def _decode_zstd(path: Path, f: ByteSource, out: ByteSink, tolerate: bool) -> DecodeResult:
