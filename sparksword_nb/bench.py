@@ -171,11 +171,10 @@ def history_server_replay(log: Path, work: Path) -> tuple[float, float, float]:
         raise RuntimeError(f"{log}: no application id in its first events")
     folder = work / "shs-logs"
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / log.name).unlink(missing_ok=True)  # an earlier run's (a reused --workdir)
     try:
         os.link(log, folder / log.name)  # the same file, no copy of a GB
     except OSError:
-        import shutil
-
         shutil.copy2(log, folder / log.name)
     port = free_port()
     command, env = history_server(folder, port, work / "shs-work", disk_store=False)
