@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 _PREAMBLE = {
     "SparkListenerLogStart", "SparkListenerResourceProfileAdded", "SparkListenerEnvironmentUpdate",
@@ -274,6 +276,74 @@ def run_benchmark(copies: int = 9, source: str | None = None, workdir: str | Non
               f"{replay_s / t_load:.1f}x faster (target >= 8x), {(start_s + list_s + replay_s) / t_load:.1f}x counting "
               "its start")
     print("(wall times include starting Python and importing the package, ~0.3-0.5 s, in every row)")
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+class _TimedConnection:
+    """A DuckDB connection that notes how long each statement takes (for `run_profile`)."""
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        self.statements: list[tuple[str, float]] = []
+
+    def execute(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        result = self._con.execute(query, *args, **kwargs)
+        self.statements.append((_statement_label(query), time.perf_counter() - started))
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def _statement_label(query: str) -> str:
+    text = " ".join(query.split())
+    made = re.match(r"CREATE (?:OR REPLACE )?(?:TEMP )?TABLE (?:IF NOT EXISTS )?(\S+)", text)
+    if made and " AS " in text:
+        source = re.search(r"\bFROM (read_json)\b", text)
+        return f"make {made.group(1)}" + (" (read_json: parse every line)" if source else "")
+    filled = re.match(r"INSERT INTO (\S+)", text)
+    return f"fill {filled.group(1)}" if filled else text[:60]
+
+
+def run_profile(copies: int = 9, source: str | None = None, workdir: str | None = None) -> int:
+    """Where one load of the big log (cache off) spends its time, statement by statement, in this process, beside
+    the floor measured in the same process."""
+    import duckdb
+
+    from .ingest.loader import Staging, stage_app_log
+    from .store import Session, find_app_log
+
+    tmp, base, src = _workdir_and_source(workdir, source)
+    big = base / "bench-app-1"
+    print(f"building a {copies}x copy of {src.name} ...", flush=True)
+    scale_log(src, big, copies)
+    spec = "{" + ", ".join(repr(k) + ": " + repr(v) for k, v in FLOOR_COLUMNS.items()) + "}"
+    with duckdb.connect() as con:
+        started = time.perf_counter()
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_json('{big}', format='newline_delimited', "
+                    f"columns={spec}, maximum_object_size=268435456)")
+        floor = time.perf_counter() - started
+    session = Session()
+    timed = _TimedConnection(session.con)
+    started = time.perf_counter()
+    app_log = find_app_log(big)
+    report = stage_app_log(timed, app_log, staging=Staging())  # type: ignore[arg-type]
+    session.con = timed  # type: ignore[assignment]
+    session._commit(report, Staging().table)
+    total = time.perf_counter() - started
+    shown = sorted(((label, s) for label, s in timed.statements if s >= 0.01), key=lambda r: -r[1])
+    rest = total - sum(s for _, s in shown)
+    print(f"\n{'statement (10 ms or more)':<62} {'s':>6} {'share':>6}")
+    for label, seconds in shown:
+        print(f"{label:<62} {seconds:>6.2f} {seconds / total:>6.0%}")
+    print(f"{'everything else (Python, small statements)':<62} {rest:>6.2f} {rest / total:>6.0%}")
+    print(f"{'load (cache off), in-process':<62} {total:>6.2f}")
+    print(f"{'floor: read_json of ~30 typed task fields, same process':<62} {floor:>6.2f}   load / floor: "
+          f"{total / floor:.2f}x")
+    session.close()
     if tmp is not None:
         tmp.cleanup()
     return 0

@@ -338,8 +338,10 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_benchmark, run_fleet_benchmark, run_live_benchmark
+    from .bench import run_benchmark, run_fleet_benchmark, run_live_benchmark, run_profile
 
+    if args.profile:
+        return run_profile(copies=args.copies or 9, source=args.source, workdir=args.workdir)
     if args.fleet:
         return run_fleet_benchmark(apps=args.fleet, workdir=args.workdir, spark=not args.no_spark)
     if args.live:
@@ -436,6 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--fleet", type=int, metavar="APPS",
                        help="instead: a fleet of this many real logs on DuckDB and on Spark local[2] (e.g. 200)")
     bench.add_argument("--no-spark", action="store_true", help="--fleet: leave out the Spark engine")
+    bench.add_argument("--profile", action="store_true",
+                       help="instead: where one load's time goes, statement by statement, beside the floor")
     bench.add_argument("--source", help="uncompressed single-file source log (default: the bundled many_tasks)")
     bench.add_argument("--workdir", help="where to write the big log (default: a temp dir)")
     bench.set_defaults(func=_cmd_bench)
