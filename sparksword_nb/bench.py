@@ -44,6 +44,13 @@ FLOOR_COLUMNS = {
 }
 
 
+def floor_sql(log: Path) -> str:
+    """The floor's statement: DuckDB's typed parse of `log` into table t, with FLOOR_COLUMNS only."""
+    spec = "{" + ", ".join(repr(k) + ": " + repr(v) for k, v in FLOOR_COLUMNS.items()) + "}"
+    return (f"CREATE TABLE t AS SELECT * FROM read_json('{log}', format='newline_delimited', columns={spec}, "
+            "maximum_object_size=268435456)")
+
+
 def _shift(obj: object, off: dict[str, int], parent_key: str = "") -> object:
     if isinstance(obj, list):
         return [_shift(v, off, parent_key) for v in obj]
@@ -213,11 +220,8 @@ def run_benchmark(copies: int = 9, source: str | None = None, workdir: str | Non
 
     floor_code = (
         "import duckdb\n"
-        f"cols = {FLOOR_COLUMNS!r}\n"
-        "spec = '{' + ', '.join(repr(k) + ': ' + repr(v) for k, v in cols.items()) + '}'\n"
         "con = duckdb.connect()\n"
-        f"con.execute(f\"CREATE TABLE t AS SELECT * FROM read_json('{big}', format='newline_delimited', "
-        "columns={spec}, maximum_object_size=268435456)\")\n"
+        f"con.execute({floor_sql(big)!r})\n"
         "print(con.execute('SELECT count(*) FROM t').fetchall()[0][0])"
     )
     load_code = (
@@ -320,17 +324,15 @@ def run_profile(copies: int = 9, source: str | None = None, workdir: str | None 
     big = base / "bench-app-1"
     print(f"building a {copies}x copy of {src.name} ...", flush=True)
     scale_log(src, big, copies)
-    spec = "{" + ", ".join(repr(k) + ": " + repr(v) for k, v in FLOOR_COLUMNS.items()) + "}"
     with duckdb.connect() as con:
         started = time.perf_counter()
-        con.execute(f"CREATE TABLE t AS SELECT * FROM read_json('{big}', format='newline_delimited', "
-                    f"columns={spec}, maximum_object_size=268435456)")
+        con.execute(floor_sql(big))
         floor = time.perf_counter() - started
     session = Session()
     timed = _TimedConnection(session.con)
     started = time.perf_counter()
     app_log = find_app_log(big)
-    report = stage_app_log(timed, app_log, staging=Staging())  # type: ignore[arg-type]
+    report = stage_app_log(timed, app_log)  # type: ignore[arg-type]
     session.con = timed  # type: ignore[assignment]
     session._commit(report, Staging().table)
     total = time.perf_counter() - started

@@ -258,12 +258,13 @@ class Session:
             if report is None and cache:
                 report = self._load_into_cache(app_log)
             if report is None:
+                in_memory = Staging()
                 try:
-                    report = self._stage(app_log, Staging())
-                    self._commit(report, Staging().table)
+                    report = self._stage(app_log, in_memory)
+                    self._commit(report, in_memory.table)
                 finally:
                     for name in STAGING_TABLES:
-                        self.con.execute(f"DROP TABLE IF EXISTS {Staging().table(name)}")
+                        self.con.execute(f"DROP TABLE IF EXISTS {in_memory.table(name)}")
             bar.update(1)
         log = self._logs.get((report.app_id, report.attempt_id))
         if log is None:
@@ -296,11 +297,9 @@ class Session:
                 f"SELECT app_id, attempt_id, events, skipped FROM {alias}.applications"
             ).fetchall()[0]
             report = LoadReport(app_id=app_id, attempt_id=attempt, events=int(events), skipped=list(skipped or []))
-            if self._reads_cache_in_place:
-                self._commit(report, lambda name: f"{alias}.{name}", attach_as=alias)
-                kept = True
-            else:
-                self._commit(report, lambda name: f"{alias}.{name}")
+            attach_as = alias if self._reads_cache_in_place else None
+            self._commit(report, lambda name: f"{alias}.{name}", attach_as=attach_as)
+            kept = attach_as is not None
             return report
         except (duckdb.Error, IndexError, SparkswordError):
             return None
@@ -368,33 +367,30 @@ class Session:
         for name in STAGING_TABLES:
             con.execute(f"CREATE TABLE IF NOT EXISTS main._rows_{name} AS SELECT * FROM {source(name)} WHERE false")
         replaced = self._attached.get(key)
+        # the attached files once this commits: the session's own state changes only when it has
+        attached = {k: alias for k, alias in self._attached.items() if k != key}
+        if attach_as is not None:
+            attached[key] = attach_as
         con.execute("BEGIN TRANSACTION")
         try:
             for name in STAGING_TABLES:
                 con.execute(f"DELETE FROM main._rows_{name} WHERE app_id = ? AND attempt_id = ?", list(key))
                 if attach_as is None:
                     con.execute(f"INSERT INTO main._rows_{name} BY NAME SELECT * FROM {source(name)}")
-            if attach_as is None:
-                self._attached.pop(key, None)
-            else:
-                self._attached[key] = attach_as
-            self._create_views()
+            self._create_views(attached)
             con.execute("COMMIT")
         except duckdb.Error as err:
             con.execute("ROLLBACK")
-            if replaced is None:
-                self._attached.pop(key, None)
-            else:
-                self._attached[key] = replaced
             raise SparkswordError(f"could not store the application: {str(err).splitlines()[0]}") from None
-        if replaced is not None and replaced != attach_as:
+        self._attached = attached
+        if replaced is not None:
             con.execute(f"DETACH {replaced}")  # (DETACH is no transaction's part: only once the views are done)
 
-    def _create_views(self) -> None:
-        """The session's tables as views: its own rows and those of every attached cache file."""
+    def _create_views(self, attached: dict[tuple[str, str], str]) -> None:
+        """The session's tables as views: its own rows and those of the `attached` cache files."""
         for name in STAGING_TABLES:
             parts = [f"SELECT * FROM main._rows_{name}"]
-            parts += [f"SELECT * FROM {alias}.{name}" for alias in self._attached.values()]
+            parts += [f"SELECT * FROM {alias}.{name}" for alias in attached.values()]
             self.con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {' UNION ALL BY NAME '.join(parts)}")
         for name, body in _VIEWS.items():
             self.con.execute(f"CREATE OR REPLACE VIEW main.{name} AS {body}")

@@ -692,9 +692,14 @@ def _decode_lzf(path: Path, f: ByteSource, out: ByteSink, tolerate: bool) -> Dec
 # --------------------------------------------------------------------------------------------- zstd
 
 
-def _starts_zstd_frame(data: bytes | memoryview) -> bool:
-    """Whether `data` begins with a zstd frame: the frame magic, or a skippable frame's (50-5f 2a 4d 18)."""
-    return data[:4] == _ZSTD_MAGIC or (len(data) >= 4 and data[1:4] == b"\x2a\x4d\x18" and data[0] & 0xF0 == 0x50)
+def _starts_zstd_frame(data: bytes | memoryview | mmap.mmap) -> bool:
+    """Whether `data` begins with a zstd frame: the frame magic, or a skippable frame's."""
+    return data[:4] == _ZSTD_MAGIC or _starts_skippable_frame(data)
+
+
+def _starts_skippable_frame(data: bytes | memoryview | mmap.mmap) -> bool:
+    """Whether `data` begins with a zstd skippable frame's magic (50-5f 2a 4d 18)."""
+    return len(data) >= 4 and data[1:4] == b"\x2a\x4d\x18" and data[0] & 0xF0 == 0x50
 
 
 def zstd_frames_complete(path: Path) -> bool:
@@ -717,7 +722,7 @@ def _zstd_walk(data: mmap.mmap, size: int) -> bool:
     pos = 0
     try:
         while pos < size:
-            if data[pos + 1:pos + 4] == b"\x2a\x4d\x18" and data[pos] & 0xF0 == 0x50:  # skippable frame
+            if _starts_skippable_frame(data[pos:pos + 4]):
                 pos += 8 + int.from_bytes(data[pos + 4:pos + 8], "little")
                 continue
             if data[pos:pos + 4] != _ZSTD_MAGIC:

@@ -36,7 +36,7 @@ from .canonical import (
     TASK_SQL,
 )
 from .codecs import codec_for, decode_to, decoded_head, json_lines_problem, read_head, zstd_frames_complete
-from .schema import TASK_EVENTS, lines_select_sql, other_events_type_sql, read_json_columns_sql
+from .schema import TASK_EVENTS_SQL, lines_select_sql, other_events_type_sql, read_json_columns_sql
 from .sources import AppLog
 
 # The largest single line we accept (Spark writes multi-MB lines for huge plans and environments).
@@ -450,14 +450,11 @@ def _check_one_application(con: duckdb.DuckDBPyConnection, shown: Path) -> None:
         )
 
 
-_TASK_EVENTS = "(" + ", ".join(f"'{e}'" for e in TASK_EVENTS) + ")"
-
-
 def _task_ids_repeat(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether a task id starts or ends more than once: an event copied twice, or a task that succeeded and was
     ended again as Resubmitted (see canonical.TASK_DEDUPE)."""
     rows = con.execute(
-        f"SELECT count(*) - count(DISTINCT \"Task Info\".\"Task ID\") FROM _lines WHERE Event IN {_TASK_EVENTS} "
+        f"SELECT count(*) - count(DISTINCT \"Task Info\".\"Task ID\") FROM _lines WHERE Event IN {TASK_EVENTS_SQL} "
         "GROUP BY Event"
     ).fetchall()
     return any(row[0] > 0 for row in rows)
@@ -470,7 +467,7 @@ def _drop_repeated_events(con: duckdb.DuckDBPyConnection, skipped: list[str], ta
     where a task id is (`task_ids_repeat`); the few other events are compared by their packed columns.
     """
     repeated_others = con.execute(
-        f"SELECT count(*) - count(DISTINCT (Event, other)) FROM _lines WHERE Event NOT IN {_TASK_EVENTS}"
+        f"SELECT count(*) - count(DISTINCT (Event, other)) FROM _lines WHERE Event NOT IN {TASK_EVENTS_SQL}"
     ).fetchall()[0][0]
     if not task_ids_repeat and not repeated_others:
         return 0

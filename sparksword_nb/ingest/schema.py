@@ -150,6 +150,7 @@ EVENT_COLUMNS: dict[str, str] = {
 
 
 TASK_EVENTS: tuple[str, ...] = ("SparkListenerTaskStart", "SparkListenerTaskEnd")
+TASK_EVENTS_SQL = "(" + ", ".join(f"'{e}'" for e in TASK_EVENTS) + ")"
 
 # The columns only task events have. Task events are ~99% of a big log's lines, so they are kept apart from the
 # other events' ~70 columns: stored side by side in one wide row, those would be NULL on every task line yet
@@ -184,12 +185,11 @@ def read_json_columns_sql() -> str:
 def lines_select_sql() -> str:
     """The projection of read_json's rows into `_lines`: the task columns, and the other events' columns packed
     into one JSON text `other` on the lines that are no task event (NULL, taking no room, on task lines)."""
-    task_events = ", ".join(f"'{e}'" for e in TASK_EVENTS)
     packed = ", ".join(f"{_quote(c)} := {_quote(c)}" for c in OTHER_EVENT_COLUMNS)
     kept = [_quote(c) for c in SHARED_COLUMNS + TASK_ONLY_COLUMNS if c != "Task Info"]
     return (
         f"{', '.join(kept)}, {TASK_INFO_KEPT} AS \"Task Info\", "
-        f"CASE WHEN Event NOT IN ({task_events}) THEN to_json(struct_pack({packed})) END AS other"
+        f"CASE WHEN Event NOT IN {TASK_EVENTS_SQL} THEN to_json(struct_pack({packed})) END AS other"
     )
 
 
